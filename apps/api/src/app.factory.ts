@@ -1,0 +1,55 @@
+import { Logger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+
+import { AppModule } from './app.module';
+import type { AppConfig } from './infra/config/config';
+import { runWithContext } from './infra/context/request-context';
+import { ApiExceptionFilter } from './infra/http/exception.filter';
+import { createValidationPipe } from './infra/http/validation';
+import { buildOpenApiDocument, serveOpenApi } from './infra/openapi/openapi';
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Builds the API application with its HTTP pipeline; the caller decides when and where it listens. */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
+  });
+
+  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  app.use(bodyErrorHandler);
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    runWithContext({ actor: null, ip: request.ip ?? null, userAgent: request.get('user-agent') ?? null, audited: false }, next);
+  });
+  app.setGlobalPrefix('api');
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.enableShutdownHooks();
+
+  serveOpenApi(app, buildOpenApiDocument(app));
+
+  return app;
+}
+
+/** Answers body-parser failures (too large, malformed JSON) with the same JSON error body as every route. */
+function bodyErrorHandler(error: unknown, _request: Request, response: Response, next: NextFunction): void {
+  const status = (error as { status?: number } | null)?.status;
+  if (status === 413) {
+    response.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: 'Request body is larger than the limit of the API (ECTS_BODY_LIMIT_BYTES)' });
+
+    return;
+  }
+  if (status === 400) {
+    const reason = error instanceof Error ? error.message : 'malformed body';
+    response.status(400).json({ statusCode: 400, error: 'Bad Request', message: `Request body is not valid JSON: ${reason}` });
+
+    return;
+  }
+  if (error) {
+    new Logger('HttpBody').warn(`Body parsing failed: ${String(error)}`);
+  }
+  next(error);
+}

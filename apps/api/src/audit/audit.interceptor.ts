@@ -1,0 +1,44 @@
+import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import type { Request } from 'express';
+import { from, mergeMap, type Observable } from 'rxjs';
+
+import { currentContext } from '../infra/context/request-context';
+import { AuditService } from './audit.service';
+
+const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Guarantees that every successful mutating request leaves an audit event. Services write detailed
+ * events with before and after; this writes a plain one for any route whose service did not.
+ */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  constructor(private readonly audit: AuditService) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<Request>();
+    if (!MUTATING_METHODS.has(request.method)) {
+      return next.handle();
+    }
+
+    return next.handle().pipe(
+      mergeMap((result: unknown) =>
+        from(
+          (async () => {
+            const store = currentContext();
+            if (store && !store.audited) {
+              const route = (request.route as { path?: string } | undefined)?.path ?? request.path;
+              await this.audit.record({
+                action: `${request.method.toLowerCase()} ${route}`,
+                entityType: 'request',
+                entityId: null,
+              });
+            }
+
+            return result;
+          })(),
+        ),
+      ),
+    );
+  }
+}
