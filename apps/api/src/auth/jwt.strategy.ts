@@ -1,9 +1,9 @@
 import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
 import type { Role } from '@ects/domain';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import type { Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 import { APP_CONFIG, type AppConfig } from '../infra/config/config';
 import type { Actor } from '../infra/context/request-context';
@@ -20,7 +20,7 @@ export interface JwtPayload {
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectRepository(UserEntity) private readonly users: Repository<UserEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
@@ -31,7 +31,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(payload: JwtPayload): Promise<Actor> {
-    const user = await this.users.findOneBy({ id: payload.sub });
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: payload.sub });
     if (!user || user.disabled || user.tokenVersion !== payload.ver) {
       throw new UnauthorizedException('Session has ended; sign in again');
     }
