@@ -38,7 +38,10 @@ function serverBinary() {
 function installServer() {
   process.stderr.write('MariaDB is not installed; installing mariadb-server with apt-get\n');
   run('apt-get', ['update']);
-  execFileSync('apt-get', ['install', '-y', 'mariadb-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', 'mariadb-server'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 function startServer(binary) {

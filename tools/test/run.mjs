@@ -47,7 +47,14 @@ async function main() {
     exitCode = await new Promise((resolve) => {
       const child = spawn(
         'npx',
-        ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
+        [
+          'vitest',
+          'run',
+          '--reporter=default',
+          '--reporter=json',
+          `--outputFile.json=${resultsFile}`,
+          ...process.argv.slice(2),
+        ],
         {
           cwd: root,
           stdio: 'inherit',

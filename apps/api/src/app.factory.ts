@@ -23,7 +23,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.use(bodyErrorHandler);
   app.use((request: Request, _response: Response, next: NextFunction) => {
-    runWithContext({ actor: null, ip: request.ip ?? null, userAgent: request.get('user-agent') ?? null, audited: false }, next);
+    runWithContext(
+      { actor: null, ip: request.ip ?? null, userAgent: request.get('user-agent') ?? null, audited: false },
+      next,
+    );
   });
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());
@@ -39,18 +42,24 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 function bodyErrorHandler(error: unknown, _request: Request, response: Response, next: NextFunction): void {
   const status = (error as { status?: number } | null)?.status;
   if (status === 413) {
-    response.status(413).json({ statusCode: 413, error: 'Payload Too Large', message: 'Request body is larger than the limit of the API (ECTS_BODY_LIMIT_BYTES)' });
+    response.status(413).json({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: 'Request body is larger than the limit of the API (ECTS_BODY_LIMIT_BYTES)',
+    });
 
     return;
   }
   if (status === 400) {
     const reason = error instanceof Error ? error.message : 'malformed body';
-    response.status(400).json({ statusCode: 400, error: 'Bad Request', message: `Request body is not valid JSON: ${reason}` });
+    response
+      .status(400)
+      .json({ statusCode: 400, error: 'Bad Request', message: `Request body is not valid JSON: ${reason}` });
 
     return;
   }
   if (error) {
-    new Logger('HttpBody').warn(`Body parsing failed: ${String(error)}`);
+    new Logger('HttpBody').warn(`Body parsing failed: ${error instanceof Error ? error.message : 'unknown error'}`);
   }
   next(error);
 }

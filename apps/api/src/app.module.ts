@@ -27,7 +27,9 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot(config),
-        ThrottlerModule.forRoot([{ name: 'login', ttl: config.loginThrottle.windowSeconds * 1000, limit: config.loginThrottle.limit }]),
+        ThrottlerModule.forRoot([
+          { name: 'login', ttl: config.loginThrottle.windowSeconds * 1000, limit: config.loginThrottle.limit },
+        ]),
         ChangesModule,
         AuditModule,
         AuthModule,

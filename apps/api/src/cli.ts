@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
       } else {
         process.stdout.write('Users exist already; no admin created\n');
       }
-      process.stdout.write(`Migrations applied now: ${result.appliedMigrations.length === 0 ? 'none' : result.appliedMigrations.join(', ')}\n`);
+      process.stdout.write(
+        `Migrations applied now: ${result.appliedMigrations.length === 0 ? 'none' : result.appliedMigrations.join(', ')}\n`,
+      );
 
       return 0;
     }
@@ -44,7 +46,13 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case 'openapi': {
       const { values } = parseArgs({ args: rest, options: { out: { type: 'string' } } });
-      const app = await createApp(loadConfig({ ECTS_DATABASE_URL: 'sqlite::memory:', ECTS_JWT_SECRET: 'openapi-export', ECTS_LOG_LEVEL: 'error' }));
+      const app = await createApp(
+        loadConfig({
+          ECTS_DATABASE_URL: 'sqlite::memory:',
+          ECTS_JWT_SECRET: 'openapi-export',
+          ECTS_LOG_LEVEL: 'error',
+        }),
+      );
       const document = stringifySorted(buildOpenApiDocument(app));
       await app.close();
       if (values.out) {
@@ -76,6 +84,10 @@ main(process.argv.slice(2))
     }
   })
   .catch((error: unknown) => {
-    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `ects: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `${error.message}\n`
+        : `ects: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   });

@@ -11,7 +11,8 @@ export async function serve(): Promise<void> {
   const app = await createApp(config);
   await app.listen(config.port, config.host);
 
-  const mode = config.database.kind === 'sqlite' ? `embedded (SQLite at ${config.database.path})` : 'distributed (MySQL)';
+  const mode =
+    config.database.kind === 'sqlite' ? `embedded (SQLite at ${config.database.path})` : 'distributed (MySQL)';
   new Logger('Main').log(`ECTS API listening on http://${config.host}:${config.port}/ in ${mode} mode`);
 }
 
@@ -20,7 +21,10 @@ if (require.main === module) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
     } else {
-      new Logger('Main').error(`ECTS API failed to start: ${String(error)}`, error instanceof Error ? error.stack : undefined);
+      new Logger('Main').error(
+        `ECTS API failed to start: ${String(error)}`,
+        error instanceof Error ? error.stack : undefined,
+      );
     }
     process.exit(1);
   });

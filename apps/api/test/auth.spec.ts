@@ -14,7 +14,9 @@ describe('auth', () => {
   });
 
   it('signs in and returns the user with a JWT', async () => {
-    const response = await api.request('POST', '/api/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } });
+    const response = await api.request('POST', '/api/auth/login', {
+      body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+    });
 
     expect(response.status).toBe(200);
     expect(response.body.accessToken).toMatch(/^ey/);
@@ -24,13 +26,17 @@ describe('auth', () => {
   });
 
   it('accepts the e-mail in any case', async () => {
-    const response = await api.request('POST', '/api/auth/login', { body: { email: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD } });
+    const response = await api.request('POST', '/api/auth/login', {
+      body: { email: ADMIN_EMAIL.toUpperCase(), password: ADMIN_PASSWORD },
+    });
 
     expect(response.status).toBe(200);
   });
 
   it('rejects a wrong password with 401', async () => {
-    const response = await api.request('POST', '/api/auth/login', { body: { email: ADMIN_EMAIL, password: 'wrong-password' } });
+    const response = await api.request('POST', '/api/auth/login', {
+      body: { email: ADMIN_EMAIL, password: 'wrong-password' },
+    });
 
     expect(response.status).toBe(401);
     expect(response.body.message).toMatch(/wrong/);
@@ -41,7 +47,9 @@ describe('auth', () => {
     const events = await api.request('GET', '/api/audit-events?action=auth.login_failed', { token: api.adminToken });
 
     expect(events.status).toBe(200);
-    expect(events.body.items.some((event: { after: { email: string } }) => event.after.email === 'nobody@example.com')).toBe(true);
+    expect(
+      events.body.items.some((event: { after: { email: string } }) => event.after.email === 'nobody@example.com'),
+    ).toBe(true);
   });
 
   it('rejects requests without credentials', async () => {
@@ -76,7 +84,9 @@ describe('auth', () => {
 
     expect((await api.request('GET', '/api/auth/me', { token: viewer.token })).status).toBe(401);
     expect((await api.request('GET', '/api/auth/me', { token: second })).status).toBe(401);
-    expect((await api.request('GET', '/api/auth/me', { token: await api.login(viewer.email, 'viewer-password-1') })).status).toBe(200);
+    expect(
+      (await api.request('GET', '/api/auth/me', { token: await api.login(viewer.email, 'viewer-password-1') })).status,
+    ).toBe(200);
   });
 
   it('changes the password and ends the old sessions', async () => {
@@ -103,22 +113,39 @@ describe('auth', () => {
     expect(changed.status).toBe(200);
     expect((await api.request('GET', '/api/auth/me', { token: operator.token })).status).toBe(401);
     expect((await api.request('GET', '/api/auth/me', { token: changed.body.accessToken })).status).toBe(200);
-    expect((await api.request('POST', '/api/auth/login', { body: { email: operator.email, password: 'operator-password-1' } })).status).toBe(401);
-    expect((await api.request('POST', '/api/auth/login', { body: { email: operator.email, password: 'new-password-123' } })).status).toBe(200);
+    expect(
+      (
+        await api.request('POST', '/api/auth/login', {
+          body: { email: operator.email, password: 'operator-password-1' },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await api.request('POST', '/api/auth/login', { body: { email: operator.email, password: 'new-password-123' } }))
+        .status,
+    ).toBe(200);
   });
 
   it('a disabled user can neither sign in nor use an old JWT', async () => {
     const viewer = await api.userWithRole('viewer');
 
-    const disabled = await api.request('PATCH', `/api/users/${viewer.id}`, { token: api.adminToken, body: { disabled: true } });
+    const disabled = await api.request('PATCH', `/api/users/${viewer.id}`, {
+      token: api.adminToken,
+      body: { disabled: true },
+    });
     expect(disabled.status).toBe(200);
 
     expect((await api.request('GET', '/api/auth/me', { token: viewer.token })).status).toBe(401);
-    expect((await api.request('POST', '/api/auth/login', { body: { email: viewer.email, password: 'viewer-password-1' } })).status).toBe(401);
+    expect(
+      (await api.request('POST', '/api/auth/login', { body: { email: viewer.email, password: 'viewer-password-1' } }))
+        .status,
+    ).toBe(401);
   });
 
   it('rejects login bodies with unknown fields or wrong types', async () => {
-    const unknown = await api.request('POST', '/api/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, remember: true } });
+    const unknown = await api.request('POST', '/api/auth/login', {
+      body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD, remember: true },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors).toContainEqual(expect.objectContaining({ field: 'remember' }));
 
@@ -142,7 +169,9 @@ describe('login throttling', () => {
   it('answers 429 once the attempts of a window are used up', async () => {
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 5; attempt++) {
-      const response = await api.request('POST', '/api/auth/login', { body: { email: ADMIN_EMAIL, password: 'wrong-password' } });
+      const response = await api.request('POST', '/api/auth/login', {
+        body: { email: ADMIN_EMAIL, password: 'wrong-password' },
+      });
       statuses.push(response.status);
     }
 

@@ -38,9 +38,24 @@ export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'timed_out', 'kil
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Run statuses after which nothing about the run changes any more. */
-export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'timed_out', 'killed', 'skipped', 'lost'];
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
+  'succeeded',
+  'failed',
+  'timed_out',
+  'killed',
+  'skipped',
+  'lost',
+];
 
-export const STEP_RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'timed_out', 'killed', 'skipped'] as const;
+export const STEP_RUN_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'timed_out',
+  'killed',
+  'skipped',
+] as const;
 export type StepRunStatus = (typeof STEP_RUN_STATUSES)[number];
 
 export const OUTPUT_STREAMS = ['stdout', 'stderr', 'system'] as const;

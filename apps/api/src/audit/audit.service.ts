@@ -2,7 +2,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { maskSecrets } from '@ects/domain';
 import { v7 as uuidv7 } from 'uuid';
-import { Between, DataSource, LessThanOrEqual, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import {
+  Between,
+  DataSource,
+  LessThanOrEqual,
+  MoreThanOrEqual,
+  type EntityManager,
+  type FindOptionsWhere,
+} from 'typeorm';
 
 import { currentContext, SYSTEM_ACTOR, type Actor } from '../infra/context/request-context';
 import { pageOf, skipOf, type Page } from '../infra/http/pagination';
@@ -102,7 +109,7 @@ function boundState(state: unknown): object | null {
     return masked;
   }
 
-  return { truncated: true, keys: typeof masked === 'object' ? Object.keys(masked as object) : [] };
+  return { truncated: true, keys: Object.keys(masked) };
 }
 
 function toAuditEventDto(event: AuditEventEntity): AuditEventDto {

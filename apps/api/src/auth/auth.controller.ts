@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 
 import type { Actor } from '../infra/context/request-context';
@@ -20,7 +27,10 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in with e-mail and password and get a JWT' })
   @ApiOkResponse({ type: SessionDto })
   @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Wrong e-mail or password, or a disabled account' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponseDto, description: 'Too many attempts from this address; wait and retry' })
+  @ApiTooManyRequestsResponse({
+    type: ErrorResponseDto,
+    description: 'Too many attempts from this address; wait and retry',
+  })
   login(@Body() input: LoginDto): Promise<SessionDto> {
     return this.auth.login(input);
   }

@@ -17,7 +17,8 @@ export const Public = (): MethodDecorator & ClassDecorator =>
  * security scheme, the 401 and 403 answers, and an `x-roles` list of the roles allowed.
  */
 export function Roles(role: Role): MethodDecorator & ClassDecorator {
-  const allowed = role === 'viewer' ? ['viewer', 'operator', 'admin'] : role === 'operator' ? ['operator', 'admin'] : ['admin'];
+  const allowed =
+    role === 'viewer' ? ['viewer', 'operator', 'admin'] : role === 'operator' ? ['operator', 'admin'] : ['admin'];
 
   return applyDecorators(
     SetMetadata(ROLE_KEY, role),

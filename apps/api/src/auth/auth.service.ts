@@ -74,7 +74,9 @@ export class AuthService {
       if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
         throw new BadRequestException({
           message: 'currentPassword is wrong',
-          errors: [{ field: 'currentPassword', message: 'currentPassword is wrong; enter the password you signed in with' }],
+          errors: [
+            { field: 'currentPassword', message: 'currentPassword is wrong; enter the password you signed in with' },
+          ],
         });
       }
       if (input.currentPassword === input.newPassword) {

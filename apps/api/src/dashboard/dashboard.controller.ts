@@ -12,7 +12,9 @@ export class DashboardController {
 
   @Get('summary')
   @Roles('viewer')
-  @ApiOperation({ summary: 'Get the dashboard figures: nodes, pipelines, runs of the last 24 h, next fires, latest failures' })
+  @ApiOperation({
+    summary: 'Get the dashboard figures: nodes, pipelines, runs of the last 24 h, next fires, latest failures',
+  })
   @ApiOkResponse({ type: DashboardSummaryDto })
   summary(): Promise<DashboardSummaryDto> {
     return this.dashboard.summary();

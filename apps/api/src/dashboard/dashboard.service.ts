@@ -25,7 +25,9 @@ export class DashboardService {
 
     const [nodes, pipelines, runningRuns, runsPerHour, durations, latestFailures] = await Promise.all([
       this.nodeCounts(),
-      this.dataSource.getRepository(PipelineEntity).find({ select: { id: true, name: true, cron: true, timezone: true, enabled: true } }),
+      this.dataSource
+        .getRepository(PipelineEntity)
+        .find({ select: { id: true, name: true, cron: true, timezone: true, enabled: true } }),
       this.dataSource.getRepository(RunEntity).countBy({ status: 'running' }),
       this.runsPerHour(firstHour),
       this.durationStats(dayAgo),
@@ -98,9 +100,15 @@ export class DashboardService {
   }
 
   /** Success rate and duration percentiles of the runs finished since `since`, computed in the database. */
-  private async durationStats(since: Date): Promise<Pick<DashboardSummaryDto, 'successRate' | 'p50DurationMs' | 'p95DurationMs'>> {
+  private async durationStats(
+    since: Date,
+  ): Promise<Pick<DashboardSummaryDto, 'successRate' | 'p50DurationMs' | 'p95DurationMs'>> {
     const runs = this.dataSource.getRepository(RunEntity);
-    const finished = { finishedAt: Not(IsNull()), startedAt: MoreThanOrEqual(since), status: Not(In(['running', 'skipped'])) };
+    const finished = {
+      finishedAt: Not(IsNull()),
+      startedAt: MoreThanOrEqual(since),
+      status: Not(In(['running', 'skipped'])),
+    };
     const total = await runs.countBy(finished);
     if (total === 0) {
       return { successRate: null, p50DurationMs: null, p95DurationMs: null };

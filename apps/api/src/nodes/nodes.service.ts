@@ -114,7 +114,9 @@ export class NodesService {
     await this.dataSource.transaction(async (manager) => {
       const node = await this.find(manager, id);
       if (node.status !== 'offline') {
-        throw new ConflictException(`Node "${node.name}" is ${node.status}; stop its agent and wait until it shows offline, then delete it`);
+        throw new ConflictException(
+          `Node "${node.name}" is ${node.status}; stop its agent and wait until it shows offline, then delete it`,
+        );
       }
 
       const [before] = await this.toDtos(manager, [node]);
@@ -125,7 +127,11 @@ export class NodesService {
     this.changes.emit({ kind: 'node_deleted', nodeId: id });
   }
 
-  private async change(id: string, action: string, apply: (manager: EntityManager, node: NodeEntity) => Promise<void>): Promise<NodeDto> {
+  private async change(
+    id: string,
+    action: string,
+    apply: (manager: EntityManager, node: NodeEntity) => Promise<void>,
+  ): Promise<NodeDto> {
     const dto = await this.dataSource.transaction(async (manager) => {
       const node = await this.find(manager, id);
       const [before] = await this.toDtos(manager, [node]);

@@ -41,7 +41,9 @@ export class PipelinesController {
   @Post('schedule-preview')
   @HttpCode(200)
   @Roles('viewer')
-  @ApiOperation({ summary: 'Explain a cron expression and list its next fire times in a zone, without saving anything' })
+  @ApiOperation({
+    summary: 'Explain a cron expression and list its next fire times in a zone, without saving anything',
+  })
   @ApiOkResponse({ type: ScheduleDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto })
   preview(@Body() input: SchedulePreviewDto): ScheduleDto {
@@ -70,7 +72,10 @@ export class PipelinesController {
   @Roles('operator')
   @ApiOperation({ summary: 'Create a pipeline with its steps and bindings' })
   @ApiCreatedResponse({ type: PipelineDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid fields, cron expression, time zone, or unknown tasks or nodes' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid fields, cron expression, time zone, or unknown tasks or nodes',
+  })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'The name is taken' })
   create(@Body() input: CreatePipelineDto): Promise<PipelineDto> {
     return this.pipelines.create(input);

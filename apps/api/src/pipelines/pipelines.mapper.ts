@@ -20,7 +20,11 @@ export function toStepDto(step: PipelineStepEntity, task: TaskEntity | undefined
     onFailure: step.onFailure,
     runAsUser: step.runAsUser,
     workingDirectory: step.workingDirectory,
-    env: step.env.map((variable) => ({ name: variable.name, value: variable.secret ? MASK : variable.value, secret: variable.secret })),
+    env: step.env.map((variable) => ({
+      name: variable.name,
+      value: variable.secret ? MASK : variable.value,
+      secret: variable.secret,
+    })),
   };
 }
 

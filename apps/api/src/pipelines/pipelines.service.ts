@@ -48,9 +48,12 @@ export class PipelinesService {
       builder.andWhere('pipeline.enabled = :enabled', { enabled: query.enabled === 'true' });
     }
     if (query.nodeId !== undefined) {
-      builder.andWhere('pipeline.id IN (SELECT binding.pipeline_id FROM pipeline_nodes binding WHERE binding.node_id = :nodeId)', {
-        nodeId: query.nodeId,
-      });
+      builder.andWhere(
+        'pipeline.id IN (SELECT binding.pipeline_id FROM pipeline_nodes binding WHERE binding.node_id = :nodeId)',
+        {
+          nodeId: query.nodeId,
+        },
+      );
     }
     if (query.taskId !== undefined) {
       builder.andWhere(
@@ -106,7 +109,10 @@ export class PipelinesService {
       await this.replaceBindings(manager, pipeline.id, input.nodeIds ?? []);
 
       const [after] = await this.toDtos(manager, [pipeline]);
-      await this.audit.record({ action: 'pipeline.create', entityType: 'pipeline', entityId: pipeline.id, after }, manager);
+      await this.audit.record(
+        { action: 'pipeline.create', entityType: 'pipeline', entityId: pipeline.id, after },
+        manager,
+      );
 
       return after;
     });
@@ -166,7 +172,12 @@ export class PipelinesService {
       if (!complete) {
         throw new BadRequestException({
           message: 'stepIds must list every step of the pipeline exactly once',
-          errors: [{ field: 'stepIds', message: `stepIds must list every step of the pipeline exactly once: ${[...current].join(', ')}` }],
+          errors: [
+            {
+              field: 'stepIds',
+              message: `stepIds must list every step of the pipeline exactly once: ${[...current].join(', ')}`,
+            },
+          ],
         });
       }
 
@@ -257,7 +268,12 @@ export class PipelinesService {
     return dto;
   }
 
-  private async replaceSteps(manager: EntityManager, pipelineId: string, inputs: StepInputDto[], previous: PipelineStepEntity[]): Promise<void> {
+  private async replaceSteps(
+    manager: EntityManager,
+    pipelineId: string,
+    inputs: StepInputDto[],
+    previous: PipelineStepEntity[],
+  ): Promise<void> {
     const previousById = new Map(previous.map((step) => [step.id, step]));
     await manager.delete(PipelineStepEntity, { pipelineId });
 
@@ -310,7 +326,10 @@ export class PipelinesService {
     const known = new Set(found.map((task) => task.id));
     input.steps?.forEach((step, index) => {
       if (!known.has(step.taskId)) {
-        errors.push({ field: `steps.${index}.taskId`, message: `steps.${index}.taskId: task ${step.taskId} not found` });
+        errors.push({
+          field: `steps.${index}.taskId`,
+          message: `steps.${index}.taskId: task ${step.taskId} not found`,
+        });
       }
     });
     if (input.onSuccessTaskId && !known.has(input.onSuccessTaskId)) {
@@ -357,7 +376,10 @@ export class PipelinesService {
     }
 
     const ids = pipelines.map((pipeline) => pipeline.id);
-    const steps = await manager.find(PipelineStepEntity, { where: { pipelineId: In(ids) }, order: { position: 'ASC' } });
+    const steps = await manager.find(PipelineStepEntity, {
+      where: { pipelineId: In(ids) },
+      order: { position: 'ASC' },
+    });
     const bindings = await manager.find(PipelineNodeEntity, { where: { pipelineId: In(ids) } });
     const taskIds = [...new Set(steps.map((step) => step.taskId))];
     const tasks = taskIds.length === 0 ? [] : await manager.findBy(TaskEntity, { id: In(taskIds) });
@@ -383,7 +405,12 @@ function mergeEnv(input: StepInputDto, earlier: PipelineStepEntity | undefined, 
     if (names.has(variable.name)) {
       throw new BadRequestException({
         message: `steps.${position}.env.${index}.name: variable ${variable.name} appears twice`,
-        errors: [{ field: `steps.${position}.env.${index}.name`, message: `variable ${variable.name} appears twice; keep one` }],
+        errors: [
+          {
+            field: `steps.${position}.env.${index}.name`,
+            message: `variable ${variable.name} appears twice; keep one`,
+          },
+        ],
       });
     }
     names.add(variable.name);
@@ -394,7 +421,12 @@ function mergeEnv(input: StepInputDto, earlier: PipelineStepEntity | undefined, 
       if (!stored) {
         throw new BadRequestException({
           message: `steps.${position}.env.${index}.value: no stored secret to keep for ${variable.name}; send the real value`,
-          errors: [{ field: `steps.${position}.env.${index}.value`, message: `no stored secret to keep for ${variable.name}; send the real value` }],
+          errors: [
+            {
+              field: `steps.${position}.env.${index}.value`,
+              message: `no stored secret to keep for ${variable.name}; send the real value`,
+            },
+          ],
         });
       }
 

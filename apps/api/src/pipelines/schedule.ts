@@ -29,7 +29,10 @@ export function compileSchedule(cron: string, timezone: string): CronSchedule {
     if (error instanceof CronError) {
       const field = error.field === 'timezone' ? 'timezone' : 'cron';
 
-      throw new BadRequestException({ message: `Invalid ${field}: ${error.message}`, errors: [{ field, message: error.message }] });
+      throw new BadRequestException({
+        message: `Invalid ${field}: ${error.message}`,
+        errors: [{ field, message: error.message }],
+      });
     }
     throw error;
   }

@@ -51,7 +51,9 @@ export class RunsService {
       throw new NotFoundException(`Run ${id} not found`);
     }
 
-    const steps = await this.dataSource.getRepository(StepRunEntity).find({ where: { runId: id }, order: { position: 'ASC' } });
+    const steps = await this.dataSource
+      .getRepository(StepRunEntity)
+      .find({ where: { runId: id }, order: { position: 'ASC' } });
 
     return { ...toRunDto(run), steps: steps.map(toStepRunDto) };
   }
@@ -69,7 +71,9 @@ export class RunsService {
     });
 
     return {
-      chunks: chunks.slice(0, query.limit).map((chunk) => ({ sequence: chunk.sequence, stream: chunk.stream, chunk: chunk.chunk })),
+      chunks: chunks
+        .slice(0, query.limit)
+        .map((chunk) => ({ sequence: chunk.sequence, stream: chunk.stream, chunk: chunk.chunk })),
       more: chunks.length > query.limit,
     };
   }

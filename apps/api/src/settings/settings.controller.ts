@@ -33,7 +33,10 @@ export class SettingsController {
   @ApiOperation({ summary: 'Send a test mail with the saved SMTP settings' })
   @ApiOkResponse({ type: TestMailResultDto })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'SMTP is not configured' })
-  @ApiBadGatewayResponse({ type: ErrorResponseDto, description: 'The SMTP server rejected the mail or could not be reached' })
+  @ApiBadGatewayResponse({
+    type: ErrorResponseDto,
+    description: 'The SMTP server rejected the mail or could not be reached',
+  })
   testMail(@Body() input: TestMailDto): Promise<TestMailResultDto> {
     return this.settings.sendTestMail(input.to);
   }

@@ -27,7 +27,15 @@ export interface SmtpSettings extends Omit<StoredSmtp, 'sealedPassword'> {
   password: string | null;
 }
 
-const DEFAULT_SMTP: StoredSmtp = { enabled: false, host: '', port: 587, secure: false, username: '', sealedPassword: null, from: '' };
+const DEFAULT_SMTP: StoredSmtp = {
+  enabled: false,
+  host: '',
+  port: 587,
+  secure: false,
+  username: '',
+  sealedPassword: null,
+  from: '',
+};
 const SMTP_TIMEOUT_MS = 10_000;
 
 @Injectable()
@@ -71,7 +79,13 @@ export class SettingsService {
 
       const after = toSmtpDto(next);
       await this.audit.record(
-        { action: 'settings.smtp.update', entityType: 'settings', entityId: SMTP_KEY, before: toSmtpDto(current), after },
+        {
+          action: 'settings.smtp.update',
+          entityType: 'settings',
+          entityId: SMTP_KEY,
+          before: toSmtpDto(current),
+          after,
+        },
         manager,
       );
 
@@ -102,7 +116,12 @@ export class SettingsService {
         subject: 'ECTS test mail',
         text: 'This test mail shows that ECTS can send mail with the SMTP settings saved in its console.',
       });
-      await this.audit.record({ action: 'settings.smtp.test', entityType: 'settings', entityId: SMTP_KEY, after: { to } });
+      await this.audit.record({
+        action: 'settings.smtp.test',
+        entityType: 'settings',
+        entityId: SMTP_KEY,
+        after: { to },
+      });
 
       return { messageId: info.messageId, accepted: info.accepted.map(String) };
     } catch (error: unknown) {

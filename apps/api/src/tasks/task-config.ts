@@ -44,7 +44,13 @@ export function restoreMaskedValues(next: unknown, previous: unknown): unknown {
   if (next === MASK) {
     return previous;
   }
-  if (next === null || typeof next !== 'object' || Array.isArray(next) || previous === null || typeof previous !== 'object') {
+  if (
+    next === null ||
+    typeof next !== 'object' ||
+    Array.isArray(next) ||
+    previous === null ||
+    typeof previous !== 'object'
+  ) {
     return next;
   }
 

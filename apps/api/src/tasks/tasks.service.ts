@@ -1,6 +1,5 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { TaskConfig } from '@ects/domain';
 import { v7 as uuidv7 } from 'uuid';
 import { DataSource, In, Like, type EntityManager, type FindOptionsWhere } from 'typeorm';
 
@@ -120,7 +119,10 @@ export class TasksService {
       }
 
       await manager.delete(TaskEntity, { id });
-      await this.audit.record({ action: 'task.delete', entityType: 'task', entityId: id, before: toTaskDto(task) }, manager);
+      await this.audit.record(
+        { action: 'task.delete', entityType: 'task', entityId: id, before: toTaskDto(task) },
+        manager,
+      );
     });
   }
 
@@ -136,7 +138,9 @@ export class TasksService {
       relations: { pipeline: true },
       order: { position: 'ASC' },
     });
-    const hooks = await manager.find(PipelineEntity, { where: [{ onSuccessTaskId: taskId }, { onFailureTaskId: taskId }] });
+    const hooks = await manager.find(PipelineEntity, {
+      where: [{ onSuccessTaskId: taskId }, { onFailureTaskId: taskId }],
+    });
 
     const byPipeline = new Map<string, TaskUsageDto>();
     const entry = (pipeline: PipelineEntity): TaskUsageDto => {
@@ -184,7 +188,7 @@ export function toTaskDto(task: TaskEntity): TaskDto {
     name: task.name,
     description: task.description,
     kind: task.kind,
-    config: maskTaskConfig(task.kind, task.config as TaskConfig),
+    config: maskTaskConfig(task.kind, task.config),
     createdAt: task.createdAt.toISOString(),
     updatedAt: task.updatedAt.toISOString(),
   };

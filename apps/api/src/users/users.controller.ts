@@ -48,11 +48,18 @@ export class UsersController {
 
   @Patch(':id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Change a user\'s name, e-mail, role or disabled flag' })
+  @ApiOperation({ summary: "Change a user's name, e-mail, role or disabled flag" })
   @ApiOkResponse({ type: UserDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'The e-mail is taken, or the change would leave no admin' })
-  update(@Param('id', ParseUUIDPipe) id: string, @Body() input: UpdateUserDto, @CurrentActor() actor: Actor): Promise<UserDto> {
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: 'The e-mail is taken, or the change would leave no admin',
+  })
+  update(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() input: UpdateUserDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<UserDto> {
     return this.users.update(id, input, actor);
   }
 

@@ -125,7 +125,10 @@ export class UsersService {
       }
 
       await manager.delete(UserEntity, { id });
-      await this.audit.record({ action: 'user.delete', entityType: 'user', entityId: id, before: toUserDto(user) }, manager);
+      await this.audit.record(
+        { action: 'user.delete', entityType: 'user', entityId: id, before: toUserDto(user) },
+        manager,
+      );
     });
   }
 

@@ -36,7 +36,11 @@ export class AuditQueryDto extends PageQueryDto {
   @IsDate()
   from?: Date;
 
-  @ApiPropertyOptional({ description: 'Events at or before this instant (ISO 8601)', type: String, format: 'date-time' })
+  @ApiPropertyOptional({
+    description: 'Events at or before this instant (ISO 8601)',
+    type: String,
+    format: 'date-time',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()

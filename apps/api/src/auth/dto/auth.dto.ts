@@ -27,7 +27,10 @@ export class ChangePasswordDto {
   @MaxLength(200)
   currentPassword!: string;
 
-  @ApiProperty({ description: `New password, at least ${MIN_PASSWORD_LENGTH} characters`, minLength: MIN_PASSWORD_LENGTH })
+  @ApiProperty({
+    description: `New password, at least ${MIN_PASSWORD_LENGTH} characters`,
+    minLength: MIN_PASSWORD_LENGTH,
+  })
   @IsString()
   @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(200)
@@ -49,6 +52,6 @@ export class MeDto extends UserDto {
   @ApiProperty({ enum: ['user', 'token'], description: 'How the request authenticated' })
   via!: 'user' | 'token';
 
-  @ApiProperty({ description: 'Role in effect for this request; a token may act below its owner\'s role' })
+  @ApiProperty({ description: "Role in effect for this request; a token may act below its owner's role" })
   effectiveRole!: string;
 }

@@ -58,13 +58,21 @@ export class DashboardSummaryDto {
   @ApiProperty({ type: [HourlyRunsDto], description: 'The last 24 hours, oldest first, one entry per hour' })
   runsPerHour!: HourlyRunsDto[];
 
-  @ApiProperty({ type: Number, nullable: true, description: 'Succeeded share of the runs finished in the last 24 h, 0 to 1; null when none finished' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Succeeded share of the runs finished in the last 24 h, 0 to 1; null when none finished',
+  })
   successRate!: number | null;
 
   @ApiProperty({ type: Number, nullable: true, description: 'Median duration in ms of runs finished in the last 24 h' })
   p50DurationMs!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, description: '95th percentile duration in ms of runs finished in the last 24 h' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: '95th percentile duration in ms of runs finished in the last 24 h',
+  })
   p95DurationMs!: number | null;
 
   @ApiProperty({ type: [UpcomingFireDto], description: 'The next fires of enabled pipelines, earliest first' })

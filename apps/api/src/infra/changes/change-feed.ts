@@ -30,7 +30,10 @@ export class ChangeFeed {
       Promise.resolve()
         .then(() => listener(change))
         .catch((error: unknown) => {
-          this.logger.error(`Change listener failed for ${change.kind}: ${String(error)}`, error instanceof Error ? error.stack : undefined);
+          this.logger.error(
+            `Change listener failed for ${change.kind}: ${String(error)}`,
+            error instanceof Error ? error.stack : undefined,
+          );
         });
     }
   }

@@ -3,7 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { resolve } from 'node:path';
 
 /** `mariadb` differs from `mysql` only in how TypeORM reads the schema back (column defaults). */
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'mysql'; url: string; flavor: 'mysql' | 'mariadb' };
+export type DatabaseConfig =
+  { kind: 'sqlite'; path: string } | { kind: 'mysql'; url: string; flavor: 'mysql' | 'mariadb' };
 
 export interface AppConfig {
   environment: 'development' | 'production' | 'test';
@@ -67,7 +68,9 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     .filter((endpoint) => endpoint !== '');
   for (const endpoint of endpoints) {
     if (!/^https?:\/\/[^/\s]+$/.test(endpoint)) {
-      problems.push(`ECTS_ETCD_ENDPOINTS: "${endpoint}" is not an endpoint; use a list like http://10.0.0.1:2379,http://10.0.0.2:2379`);
+      problems.push(
+        `ECTS_ETCD_ENDPOINTS: "${endpoint}" is not an endpoint; use a list like http://10.0.0.1:2379,http://10.0.0.2:2379`,
+      );
     }
   }
 
@@ -144,7 +147,11 @@ function parseDatabaseUrl(url: string, dataDir: string, problems: string[]): Dat
       problems.push('ECTS_DATABASE_URL: not a valid URL; use mysql://user:password@host:3306/database');
     }
 
-    return { kind: 'mysql', url: url.replace(/^mariadb:/, 'mysql:'), flavor: url.startsWith('mariadb:') ? 'mariadb' : 'mysql' };
+    return {
+      kind: 'mysql',
+      url: url.replace(/^mariadb:/, 'mysql:'),
+      flavor: url.startsWith('mariadb:') ? 'mariadb' : 'mysql',
+    };
   }
   problems.push('ECTS_DATABASE_URL: unsupported scheme; use mysql://user:password@host:3306/database or sqlite:PATH');
 

@@ -45,7 +45,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
         return { statusCode: 409, error: 'Conflict', message: 'A record with the same unique value already exists' };
       }
       if (FOREIGN_KEY_CODES.has(code)) {
-        return { statusCode: 409, error: 'Conflict', message: 'The record is referenced by another record, or references one that does not exist' };
+        return {
+          statusCode: 409,
+          error: 'Conflict',
+          message: 'The record is referenced by another record, or references one that does not exist',
+        };
       }
     }
 
@@ -54,7 +58,11 @@ export class ApiExceptionFilter implements ExceptionFilter {
       exception instanceof Error ? exception.stack : undefined,
     );
 
-    return { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error; the API log has the details' };
+    return {
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal server error; the API log has the details',
+    };
   }
 }
 
@@ -69,7 +77,11 @@ function httpExceptionBody(exception: HttpException): ErrorResponseDto {
   }
 
   const body = response as { message?: unknown; errors?: ErrorResponseDto['errors'] };
-  const message = Array.isArray(body.message) ? body.message.join('; ') : String(body.message ?? exception.message);
+  const message = Array.isArray(body.message)
+    ? body.message.join('; ')
+    : typeof body.message === 'string'
+      ? body.message
+      : exception.message;
 
   return { statusCode, error: reason, message, ...(body.errors ? { errors: body.errors } : {}) };
 }

@@ -13,7 +13,12 @@ export class PageQueryDto {
   @Min(1)
   page: number = 1;
 
-  @ApiPropertyOptional({ description: `Items per page, at most ${MAX_PAGE_SIZE}`, default: 50, minimum: 1, maximum: MAX_PAGE_SIZE })
+  @ApiPropertyOptional({
+    description: `Items per page, at most ${MAX_PAGE_SIZE}`,
+    default: 50,
+    minimum: 1,
+    maximum: MAX_PAGE_SIZE,
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -31,7 +31,12 @@ export function IsStringMap(options: StringMapOptions, validation?: ValidationOp
   };
 }
 
-function problemOf(value: unknown, options: StringMapOptions, maxEntries: number, maxValueLength: number): string | null {
+function problemOf(
+  value: unknown,
+  options: StringMapOptions,
+  maxEntries: number,
+  maxValueLength: number,
+): string | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return 'must be an object of string values';
   }

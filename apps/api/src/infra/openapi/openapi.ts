@@ -11,10 +11,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'API token, sent as "Authorization: Bearer <token>". Each operation lists the roles allowed in x-roles.',
     )
     .setVersion(API_VERSION)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'JWT from /api/auth/login, or an API token (ects_…)' })
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      description: 'JWT from /api/auth/login, or an API token (ects_…)',
+    })
     .build();
 
-  return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}` });
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+  });
 }
 
 /** Serves the document at /api/docs-json and the Swagger UI at /api/docs. */

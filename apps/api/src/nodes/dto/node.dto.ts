@@ -28,7 +28,12 @@ export class CreateNodeDto {
   @MaxLength(255)
   host?: string;
 
-  @ApiPropertyOptional({ description: 'Labels that label selectors of pipelines match', type: 'object', additionalProperties: { type: 'string' }, example: { role: 'db' } })
+  @ApiPropertyOptional({
+    description: 'Labels that label selectors of pipelines match',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { role: 'db' },
+  })
   @IsOptional()
   @IsObject()
   @IsStringMap(LABELS_OPTIONS)

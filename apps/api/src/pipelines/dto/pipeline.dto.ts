@@ -60,7 +60,10 @@ export class StepEnvVarDto {
 }
 
 export class StepInputDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Id of an existing step, to keep its secret values when they come back masked' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Id of an existing step, to keep its secret values when they come back masked',
+  })
   @IsOptional()
   @IsUUID()
   id?: string;
@@ -69,7 +72,12 @@ export class StepInputDto {
   @IsUUID()
   taskId!: string;
 
-  @ApiPropertyOptional({ description: 'Seconds before the step is killed; 0 leaves only the pipeline timeout', default: 0, minimum: 0, maximum: ONE_WEEK_SECONDS })
+  @ApiPropertyOptional({
+    description: 'Seconds before the step is killed; 0 leaves only the pipeline timeout',
+    default: 0,
+    minimum: 0,
+    maximum: ONE_WEEK_SECONDS,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -90,24 +98,42 @@ export class StepInputDto {
   @Max(86_400)
   retryIntervalSeconds?: number;
 
-  @ApiPropertyOptional({ enum: RETRY_BACKOFFS, description: 'fixed waits the interval each time; exponential doubles it per retry', default: 'fixed' })
+  @ApiPropertyOptional({
+    enum: RETRY_BACKOFFS,
+    description: 'fixed waits the interval each time; exponential doubles it per retry',
+    default: 'fixed',
+  })
   @IsOptional()
   @IsIn(RETRY_BACKOFFS)
   retryBackoff?: RetryBackoff;
 
-  @ApiPropertyOptional({ enum: STEP_FAILURE_RULES, description: 'After the last failed attempt: stop the run (failed) or go on to the next step', default: 'stop' })
+  @ApiPropertyOptional({
+    enum: STEP_FAILURE_RULES,
+    description: 'After the last failed attempt: stop the run (failed) or go on to the next step',
+    default: 'stop',
+  })
   @IsOptional()
   @IsIn(STEP_FAILURE_RULES)
   onFailure?: StepFailureRule;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Unix user a shell step runs as; the agent must run as root to switch', example: 'backup' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Unix user a shell step runs as; the agent must run as root to switch',
+    example: 'backup',
+  })
   @IsOptional()
   @ValidateIf((_object, value) => value !== null)
   @IsString()
   @Matches(/^[a-z_][a-z0-9_-]{0,31}\$?$/, { message: 'runAsUser must be a Unix user name such as backup' })
   runAsUser?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'Absolute working directory of a shell step', example: '/srv/app' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Absolute working directory of a shell step',
+    example: '/srv/app',
+  })
   @IsOptional()
   @ValidateIf((_object, value) => value !== null)
   @IsString()
@@ -115,7 +141,7 @@ export class StepInputDto {
   @MaxLength(1024)
   workingDirectory?: string | null;
 
-  @ApiPropertyOptional({ type: [StepEnvVarDto], description: 'Environment variables of the step, added to the task\'s' })
+  @ApiPropertyOptional({ type: [StepEnvVarDto], description: "Environment variables of the step, added to the task's" })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(200)
@@ -137,14 +163,21 @@ export class CreatePipelineDto {
   @MaxLength(1000)
   description?: string;
 
-  @ApiProperty({ description: 'Cron expression: 5 fields, or 6 with leading seconds; names, L, W, # and @daily-style macros', example: '0 30 2 * * *' })
+  @ApiProperty({
+    description: 'Cron expression: 5 fields, or 6 with leading seconds; names, L, W, # and @daily-style macros',
+    example: '0 30 2 * * *',
+  })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   cron!: string;
 
-  @ApiPropertyOptional({ description: 'IANA time zone the expression is read in', default: 'UTC', example: 'Europe/Berlin' })
+  @ApiPropertyOptional({
+    description: 'IANA time zone the expression is read in',
+    default: 'UTC',
+    example: 'Europe/Berlin',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -155,22 +188,40 @@ export class CreatePipelineDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ enum: EXECUTION_MODES, description: 'all: every bound node runs each fire; one: exactly one live bound node does', default: 'all' })
+  @ApiPropertyOptional({
+    enum: EXECUTION_MODES,
+    description: 'all: every bound node runs each fire; one: exactly one live bound node does',
+    default: 'all',
+  })
   @IsOptional()
   @IsIn(EXECUTION_MODES)
   mode?: ExecutionMode;
 
-  @ApiPropertyOptional({ enum: OVERLAP_POLICIES, description: 'What a fire does while the previous run is going: skip it, queue it, replace the old run, or allow both', default: 'skip' })
+  @ApiPropertyOptional({
+    enum: OVERLAP_POLICIES,
+    description:
+      'What a fire does while the previous run is going: skip it, queue it, replace the old run, or allow both',
+    default: 'skip',
+  })
   @IsOptional()
   @IsIn(OVERLAP_POLICIES)
   overlap?: OverlapPolicy;
 
-  @ApiPropertyOptional({ enum: MISFIRE_POLICIES, description: 'Fires missed while the agent or etcd was down: skip them, or run once on return', default: 'skip' })
+  @ApiPropertyOptional({
+    enum: MISFIRE_POLICIES,
+    description: 'Fires missed while the agent or etcd was down: skip them, or run once on return',
+    default: 'skip',
+  })
   @IsOptional()
   @IsIn(MISFIRE_POLICIES)
   misfire?: MisfirePolicy;
 
-  @ApiPropertyOptional({ description: 'Seconds a whole run may take before it is killed; 0 means no limit', default: 0, minimum: 0, maximum: ONE_WEEK_SECONDS })
+  @ApiPropertyOptional({
+    description: 'Seconds a whole run may take before it is killed; 0 means no limit',
+    default: 0,
+    minimum: 0,
+    maximum: ONE_WEEK_SECONDS,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -183,7 +234,12 @@ export class CreatePipelineDto {
   @IsUUID()
   onSuccessTaskId?: string | null;
 
-  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid', description: 'Task run after a failed, timed-out or killed run' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    description: 'Task run after a failed, timed-out or killed run',
+  })
   @IsOptional()
   @ValidateIf((_object, value) => value !== null)
   @IsUUID()
@@ -199,7 +255,12 @@ export class CreatePipelineDto {
   @IsOptional()
   @ValidateIf((_object, value) => value !== null)
   @IsObject()
-  @IsStringMap({ keyPattern: LABEL_KEY, keyHint: 'letters, digits, . _ / - (at most 63), starting and ending with a letter or digit', maxEntries: 20, maxValueLength: 63 })
+  @IsStringMap({
+    keyPattern: LABEL_KEY,
+    keyHint: 'letters, digits, . _ / - (at most 63), starting and ending with a letter or digit',
+    maxEntries: 20,
+    maxValueLength: 63,
+  })
   nodeSelector?: Record<string, string> | null;
 
   @ApiPropertyOptional({ type: [String], description: 'Nodes the pipeline is bound to', example: [] })
@@ -284,10 +345,13 @@ export class FireTimeDto {
   @ApiProperty({ format: 'date-time', description: 'Fire instant in UTC' })
   at!: string;
 
-  @ApiProperty({ description: 'The same instant on the wall clock of the zone, with its UTC offset', example: '2026-03-29T03:00:00+02:00' })
+  @ApiProperty({
+    description: 'The same instant on the wall clock of the zone, with its UTC offset',
+    example: '2026-03-29T03:00:00+02:00',
+  })
   local!: string;
 
-  @ApiProperty({ description: 'True when the zone\'s UTC offset differs from the previous fire\'s (a DST change)' })
+  @ApiProperty({ description: "True when the zone's UTC offset differs from the previous fire's (a DST change)" })
   offsetChanged!: boolean;
 }
 
@@ -383,7 +447,12 @@ export class PipelineDto {
   @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'Task run after failure' })
   onFailureTaskId!: string | null;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, nullable: true, description: 'Label selector' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    nullable: true,
+    description: 'Label selector',
+  })
   nodeSelector!: Record<string, string> | null;
 
   @ApiProperty({ type: [String], description: 'Nodes bound explicitly' })
@@ -395,7 +464,12 @@ export class PipelineDto {
   @ApiProperty({ description: 'Bumped on every change to the pipeline, its steps, bindings or tasks' })
   version!: number;
 
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'Next fire time, or null when disabled' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'Next fire time, or null when disabled',
+  })
   nextFireAt!: string | null;
 
   @ApiProperty({ format: 'date-time', description: 'Creation time' })

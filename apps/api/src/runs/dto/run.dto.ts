@@ -53,7 +53,12 @@ export class RunDto {
   @ApiProperty({ format: 'uuid', description: 'Run id (UUIDv7, made by the agent)' })
   id!: string;
 
-  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: 'Pipeline id; null once the pipeline is deleted' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'uuid',
+    description: 'Pipeline id; null once the pipeline is deleted',
+  })
   pipelineId!: string | null;
 
   @ApiProperty({ description: 'Pipeline name when the run started' })

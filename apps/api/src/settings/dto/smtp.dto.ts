@@ -12,7 +12,12 @@ export class UpdateSmtpSettingsDto {
   @MaxLength(255)
   host!: string;
 
-  @ApiProperty({ description: 'SMTP port, usually 587 (STARTTLS) or 465 (TLS)', minimum: 1, maximum: 65535, example: 587 })
+  @ApiProperty({
+    description: 'SMTP port, usually 587 (STARTTLS) or 465 (TLS)',
+    minimum: 1,
+    maximum: 65535,
+    example: 587,
+  })
   @IsInt()
   @Min(1)
   @Max(65535)

@@ -25,20 +25,31 @@ import { IsStringMap } from '../../infra/http/string-map.validator';
 export const MAX_TASK_TEXT = 60_000;
 
 export class ShellTaskConfigDto {
-  @ApiProperty({ description: 'Command line run with /bin/sh -c', maxLength: MAX_TASK_TEXT, example: 'backup.sh --full' })
+  @ApiProperty({
+    description: 'Command line run with /bin/sh -c',
+    maxLength: MAX_TASK_TEXT,
+    example: 'backup.sh --full',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(MAX_TASK_TEXT)
   command!: string;
 
-  @ApiPropertyOptional({ description: 'Absolute working directory; a step\'s own directory takes precedence', example: '/srv/app' })
+  @ApiPropertyOptional({
+    description: "Absolute working directory; a step's own directory takes precedence",
+    example: '/srv/app',
+  })
   @IsOptional()
   @IsString()
   @Matches(/^\//, { message: 'cwd must be an absolute path starting with /' })
   @MaxLength(1024)
   cwd?: string;
 
-  @ApiPropertyOptional({ description: 'Environment variables added to the process', type: 'object', additionalProperties: { type: 'string' } })
+  @ApiPropertyOptional({
+    description: 'Environment variables added to the process',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
   @IsOptional()
   @IsObject()
   @IsStringMap({ keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/, keyHint: 'letters, digits and _ not starting with a digit' })
@@ -51,7 +62,10 @@ export class HttpTaskConfigDto {
   method!: HttpMethod;
 
   @ApiProperty({ description: 'http or https URL', example: 'https://example.com/health' })
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'url must be an http:// or https:// URL' })
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'url must be an http:// or https:// URL' },
+  )
   @MaxLength(2048)
   url!: string;
 
@@ -67,7 +81,11 @@ export class HttpTaskConfigDto {
   @MaxLength(MAX_TASK_TEXT)
   body?: string;
 
-  @ApiPropertyOptional({ description: 'Status codes that count as success; omit for any 2xx', type: [Number], example: [200, 204] })
+  @ApiPropertyOptional({
+    description: 'Status codes that count as success; omit for any 2xx',
+    type: [Number],
+    example: [200, 204],
+  })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -77,7 +95,12 @@ export class HttpTaskConfigDto {
   @Max(599, { each: true })
   expectedStatus?: number[];
 
-  @ApiPropertyOptional({ description: 'Milliseconds before the request is aborted', minimum: 1, maximum: 3_600_000, default: 30_000 })
+  @ApiPropertyOptional({
+    description: 'Milliseconds before the request is aborted',
+    minimum: 1,
+    maximum: 3_600_000,
+    default: 30_000,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -89,7 +112,7 @@ export class HttpTaskConfigDto {
   @IsBoolean()
   followRedirects?: boolean;
 
-  @ApiPropertyOptional({ description: 'Verify the server\'s TLS certificate', default: true })
+  @ApiPropertyOptional({ description: "Verify the server's TLS certificate", default: true })
   @IsOptional()
   @IsBoolean()
   verifyTls?: boolean;
@@ -116,7 +139,10 @@ export class MailTaskConfigDto {
   @MaxLength(998)
   subject!: string;
 
-  @ApiProperty({ description: 'Plain-text body; the same variables as the subject are replaced', maxLength: MAX_TASK_TEXT })
+  @ApiProperty({
+    description: 'Plain-text body; the same variables as the subject are replaced',
+    maxLength: MAX_TASK_TEXT,
+  })
   @IsString()
   @MaxLength(MAX_TASK_TEXT)
   body!: string;
@@ -124,11 +150,17 @@ export class MailTaskConfigDto {
 
 export class HookTaskConfigDto {
   @ApiProperty({ description: 'http or https URL that receives the signed JSON POST' })
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }, { message: 'url must be an http:// or https:// URL' })
+  @IsUrl(
+    { protocols: ['http', 'https'], require_protocol: true, require_tld: false },
+    { message: 'url must be an http:// or https:// URL' },
+  )
   @MaxLength(2048)
   url!: string;
 
-  @ApiPropertyOptional({ description: 'Key of the HMAC-SHA256 signature sent in X-ECTS-Signature; never returned', maxLength: 256 })
+  @ApiPropertyOptional({
+    description: 'Key of the HMAC-SHA256 signature sent in X-ECTS-Signature; never returned',
+    maxLength: 256,
+  })
   @IsOptional()
   @IsString()
   @MaxLength(256)

@@ -88,7 +88,10 @@ export class TaskUsageDto {
   @ApiProperty({ description: 'Pipeline name' })
   name!: string;
 
-  @ApiProperty({ type: [String], description: 'How the pipeline uses the task: step positions, on_success, on_failure' })
+  @ApiProperty({
+    type: [String],
+    description: 'How the pipeline uses the task: step positions, on_success, on_failure',
+  })
   uses!: string[];
 }
 

@@ -1,7 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { TOKEN_SCOPES, type TokenScope } from '@ects/domain';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, ArrayUnique, IsArray, IsDate, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength, MinDate } from 'class-validator';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsDate,
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  MinDate,
+} from 'class-validator';
 
 import { PageDto, PageQueryDto } from '../../infra/http/pagination';
 
@@ -15,7 +27,7 @@ export class CreateTokenDto {
   @ApiProperty({
     enum: TOKEN_SCOPES,
     isArray: true,
-    description: 'read acts as a viewer, write as an operator, admin as an admin; never beyond the owner\'s role',
+    description: "read acts as a viewer, write as an operator, admin as an admin; never beyond the owner's role",
   })
   @IsArray()
   @ArrayMinSize(1)
@@ -23,7 +35,11 @@ export class CreateTokenDto {
   @IsIn(TOKEN_SCOPES, { each: true })
   scopes!: TokenScope[];
 
-  @ApiPropertyOptional({ description: 'Expiry instant (ISO 8601); omit for a token that does not expire', type: String, format: 'date-time' })
+  @ApiPropertyOptional({
+    description: 'Expiry instant (ISO 8601); omit for a token that does not expire',
+    type: String,
+    format: 'date-time',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()

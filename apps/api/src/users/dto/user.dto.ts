@@ -6,7 +6,8 @@ import { IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, 
 import { PageDto, PageQueryDto } from '../../infra/http/pagination';
 import { MIN_PASSWORD_LENGTH } from '../passwords';
 
-const lowerCase = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim().toLowerCase() : value);
+const lowerCase = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim().toLowerCase() : value;
 
 export class CreateUserDto {
   @ApiProperty({ description: 'Display name', maxLength: 120 })
@@ -21,13 +22,20 @@ export class CreateUserDto {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ description: `Password, at least ${MIN_PASSWORD_LENGTH} characters`, minLength: MIN_PASSWORD_LENGTH, maxLength: 200 })
+  @ApiProperty({
+    description: `Password, at least ${MIN_PASSWORD_LENGTH} characters`,
+    minLength: MIN_PASSWORD_LENGTH,
+    maxLength: 200,
+  })
   @IsString()
   @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(200)
   password!: string;
 
-  @ApiProperty({ enum: ROLES, description: 'viewer reads; operator also manages tasks, pipelines and runs; admin manages everything' })
+  @ApiProperty({
+    enum: ROLES,
+    description: 'viewer reads; operator also manages tasks, pipelines and runs; admin manages everything',
+  })
   @IsIn(ROLES)
   role!: Role;
 }
@@ -40,7 +48,10 @@ export class UpdateUserDto extends PartialType(PickType(CreateUserDto, ['name', 
 }
 
 export class ResetPasswordDto {
-  @ApiProperty({ description: `New password, at least ${MIN_PASSWORD_LENGTH} characters`, minLength: MIN_PASSWORD_LENGTH })
+  @ApiProperty({
+    description: `New password, at least ${MIN_PASSWORD_LENGTH} characters`,
+    minLength: MIN_PASSWORD_LENGTH,
+  })
   @IsString()
   @MinLength(MIN_PASSWORD_LENGTH)
   @MaxLength(200)

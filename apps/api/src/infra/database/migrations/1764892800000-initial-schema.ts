@@ -1,4 +1,11 @@
-import { Table, TableForeignKey, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
+import {
+  Table,
+  TableForeignKey,
+  TableIndex,
+  type MigrationInterface,
+  type QueryRunner,
+  type TableColumnOptions,
+} from 'typeorm';
 
 /**
  * Creates the whole schema. It is written with the Table API so that one migration serves MySQL,
@@ -166,7 +173,11 @@ export class InitialSchema1764892800000 implements MigrationInterface {
           c.text('env'),
         ],
         indices: [
-          new TableIndex({ name: 'UQ_pipeline_steps_position', columnNames: ['pipeline_id', 'position'], isUnique: true }),
+          new TableIndex({
+            name: 'UQ_pipeline_steps_position',
+            columnNames: ['pipeline_id', 'position'],
+            isUnique: true,
+          }),
           new TableIndex({ name: 'IDX_pipeline_steps_task', columnNames: ['task_id'] }),
         ],
         foreignKeys: [
@@ -243,7 +254,9 @@ export class InitialSchema1764892800000 implements MigrationInterface {
           { name: 'dropped_bytes', type: 'bigint', default: 0 },
           c.boolean('truncated', false),
         ],
-        indices: [new TableIndex({ name: 'UQ_step_runs_position', columnNames: ['run_id', 'position'], isUnique: true })],
+        indices: [
+          new TableIndex({ name: 'UQ_step_runs_position', columnNames: ['run_id', 'position'], isUnique: true }),
+        ],
         foreignKeys: [c.foreignKey('FK_step_runs_run', 'run_id', 'runs', 'CASCADE')],
       }),
     );
@@ -353,17 +366,32 @@ class ColumnFactory {
   }
 
   createdAt(): TableColumnOptions {
-    return this.timestamp('created_at', this.mapped.createDate, this.mapped.createDatePrecision, this.mapped.createDateDefault);
+    return this.timestamp(
+      'created_at',
+      this.mapped.createDate,
+      this.mapped.createDatePrecision,
+      this.mapped.createDateDefault,
+    );
   }
 
   updatedAt(): TableColumnOptions {
-    const column = this.timestamp('updated_at', this.mapped.updateDate, this.mapped.updateDatePrecision, this.mapped.updateDateDefault);
+    const column = this.timestamp(
+      'updated_at',
+      this.mapped.updateDate,
+      this.mapped.updateDatePrecision,
+      this.mapped.updateDateDefault,
+    );
 
     // MySQL keeps the column current by itself, as TypeORM's @UpdateDateColumn declares there.
     return this.sqlite ? column : { ...column, onUpdate: String(this.mapped.updateDateDefault) };
   }
 
-  foreignKey(name: string, column: string, table: string, onDelete: 'CASCADE' | 'SET NULL' | 'RESTRICT'): TableForeignKey {
+  foreignKey(
+    name: string,
+    column: string,
+    table: string,
+    onDelete: 'CASCADE' | 'SET NULL' | 'RESTRICT',
+  ): TableForeignKey {
     return new TableForeignKey({
       name,
       columnNames: [column],
