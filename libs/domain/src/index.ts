@@ -1,3 +1,4 @@
 export * from './model';
 export * from './cron';
 export * from './secrets';
+export * from './protocol';

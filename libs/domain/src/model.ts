@@ -128,6 +128,8 @@ export interface StepSnapshot {
   runAsUser: string | null;
   workingDirectory: string | null;
   env: Record<string, string>;
+  /** Names in `env` whose values are secret: the agent masks them in output. */
+  secretEnvNames: string[];
 }
 
 /** Everything an agent needs to fire and run a pipeline, as published under its assignments prefix. */
