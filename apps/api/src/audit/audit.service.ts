@@ -3,9 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { maskSecrets } from '@ects/domain';
 import { v7 as uuidv7 } from 'uuid';
 import {
-  Between,
+  And,
   DataSource,
-  LessThanOrEqual,
+  LessThan,
   MoreThanOrEqual,
   type EntityManager,
   type FindOptionsWhere,
@@ -77,12 +77,15 @@ export class AuditService {
     if (query.entityId !== undefined) {
       where.entityId = query.entityId;
     }
-    if (query.from !== undefined && query.to !== undefined) {
-      where.createdAt = Between(query.from, query.to);
+    // Event times are stored in microseconds but returned in milliseconds. So `to` covers its whole
+    // millisecond, or an event would fall outside a range that ends at its own returned time.
+    const before = query.to === undefined ? undefined : LessThan(new Date(query.to.getTime() + 1));
+    if (query.from !== undefined && before !== undefined) {
+      where.createdAt = And(MoreThanOrEqual(query.from), before);
     } else if (query.from !== undefined) {
       where.createdAt = MoreThanOrEqual(query.from);
-    } else if (query.to !== undefined) {
-      where.createdAt = LessThanOrEqual(query.to);
+    } else if (before !== undefined) {
+      where.createdAt = before;
     }
 
     const [events, total] = await this.dataSource.getRepository(AuditEventEntity).findAndCount({

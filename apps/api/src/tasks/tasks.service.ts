@@ -1,14 +1,14 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { DataSource, In, Like, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { DataSource, In, type EntityManager, type FindOptionsWhere } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service';
 import { ChangeFeed } from '../infra/changes/change-feed';
 import { pageOf, skipOf, type Page } from '../infra/http/pagination';
 import { PipelineStepEntity } from '../pipelines/entities/pipeline-step.entity';
 import { PipelineEntity } from '../pipelines/entities/pipeline.entity';
-import { escapeLike } from '../users/users.service';
+import { containing } from '../users/users.service';
 import { CreateTaskDto, TaskDto, TaskQueryDto, TaskUsageDto, UpdateTaskDto } from './dto/task.dto';
 import { TaskEntity } from './entities/task.entity';
 import { maskTaskConfig, parseTaskConfig, restoreMaskedValues } from './task-config';
@@ -27,7 +27,7 @@ export class TasksService {
       where.kind = query.kind;
     }
     if (query.search !== undefined) {
-      where.name = Like(`%${escapeLike(query.search)}%`);
+      where.name = containing(query.search, 'searchName');
     }
 
     // Names read best A to Z, times newest first, unless the client asks otherwise.

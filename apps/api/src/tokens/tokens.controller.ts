@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 
 import { CurrentActor, Roles } from '../auth/auth.decorators';
@@ -29,6 +29,7 @@ export class TokensController {
   }
 
   @Post(':id/revoke')
+  @HttpCode(200)
   @Roles('admin')
   @ApiOperation({ summary: 'Revoke an API token; requests with it fail from now on' })
   @ApiOkResponse({ type: TokenDto })

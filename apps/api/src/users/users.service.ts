@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { DataSource, Like, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { DataSource, Raw, type EntityManager, type FindOperator, type FindOptionsWhere } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../infra/context/request-context';
@@ -24,8 +24,8 @@ export class UsersService {
       query.search === undefined
         ? base
         : [
-            { ...base, name: Like(`%${escapeLike(query.search)}%`) },
-            { ...base, email: Like(`%${escapeLike(query.search.toLowerCase())}%`) },
+            { ...base, name: containing(query.search, 'searchName') },
+            { ...base, email: containing(query.search.toLowerCase(), 'searchEmail') },
           ];
     const [users, total] = await this.dataSource.getRepository(UserEntity).findAndCount({
       where,
@@ -156,6 +156,14 @@ export class UsersService {
   }
 }
 
+/** Escape character of every LIKE pattern here. SQLite has no default one, so each LIKE names it. */
+const LIKE_ESCAPE = '!';
+
 export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+  return text.replace(/[!%_]/g, (character) => `${LIKE_ESCAPE}${character}`);
+}
+
+/** Matches values that contain `text` literally, on MySQL and SQLite alike. `parameter` must be unique in the query. */
+export function containing(text: string, parameter: string): FindOperator<string> {
+  return Raw((column) => `${column} LIKE :${parameter} ESCAPE '${LIKE_ESCAPE}'`, { [parameter]: `%${escapeLike(text)}%` });
 }
