@@ -12,6 +12,10 @@ const boundaries = {
     patterns: ['@nestjs/*', 'typeorm', 'mysql2', '**/apps/**'],
     message: 'libs/etcd may depend on libs/domain and etcd3 only',
   },
+  'libs/runner/**/*.ts': {
+    patterns: ['@nestjs/*', 'typeorm', 'mysql2', 'etcd3', '**/apps/**'],
+    message: 'libs/runner may depend on libs/domain, libs/etcd and socket.io-client only, so the API can embed it',
+  },
   'apps/api/**/*.ts': {
     patterns: ['**/apps/agent/**', '**/apps/cli/**', '@ects/agent', '@ects/cli'],
     message: 'Apps never import each other',

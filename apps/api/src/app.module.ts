@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 
+import { AgentsModule } from './agents/agents.module';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
@@ -10,9 +11,13 @@ import { HealthModule } from './health/health.module';
 import { ChangesModule } from './infra/changes/changes.module';
 import type { AppConfig } from './infra/config/config';
 import { ConfigModule } from './infra/config/config.module';
+import { CoordinationModule } from './infra/coordination/coordination.module';
 import { DatabaseModule } from './infra/database/database.module';
+import { LiveModule } from './live/live.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PipelinesModule } from './pipelines/pipelines.module';
+import { PresenceModule } from './presence/presence.module';
+import { PublishingModule } from './publishing/publishing.module';
 import { RunsModule } from './runs/runs.module';
 import { SettingsModule } from './settings/settings.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -31,6 +36,8 @@ export class AppModule {
           { name: 'login', ttl: config.loginThrottle.windowSeconds * 1000, limit: config.loginThrottle.limit },
         ]),
         ChangesModule,
+        CoordinationModule,
+        LiveModule,
         AuditModule,
         AuthModule,
         TokensModule,
@@ -42,6 +49,9 @@ export class AppModule {
         SettingsModule,
         DashboardModule,
         HealthModule,
+        PublishingModule,
+        PresenceModule,
+        AgentsModule,
       ],
       providers: [{ provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
     };

@@ -17,7 +17,7 @@ export class AuditInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
-    if (!MUTATING_METHODS.has(request.method)) {
+    if (context.getType() !== 'http' || !MUTATING_METHODS.has(request.method)) {
       return next.handle();
     }
 

@@ -23,6 +23,11 @@ export class AccessGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
+    // Socket.IO gateways authenticate each connection themselves, with a node credential or a JWT.
+    if (context.getType() !== 'http') {
+      return true;
+    }
+
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) {
       return true;

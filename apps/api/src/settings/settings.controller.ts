@@ -5,11 +5,15 @@ import { Roles } from '../auth/auth.decorators';
 import { ErrorResponseDto } from '../infra/http/errors';
 import { SmtpSettingsDto, TestMailDto, TestMailResultDto, UpdateSmtpSettingsDto } from './dto/smtp.dto';
 import { SettingsService } from './settings.service';
+import { TestMailService } from './test-mail.service';
 
 @ApiTags('settings')
 @Controller('settings')
 export class SettingsController {
-  constructor(private readonly settings: SettingsService) {}
+  constructor(
+    private readonly settings: SettingsService,
+    private readonly testMails: TestMailService,
+  ) {}
 
   @Get('smtp')
   @Roles('admin')
@@ -38,6 +42,6 @@ export class SettingsController {
     description: 'The SMTP server rejected the mail or could not be reached',
   })
   testMail(@Body() input: TestMailDto): Promise<TestMailResultDto> {
-    return this.settings.sendTestMail(input.to);
+    return this.testMails.send(input.to);
   }
 }

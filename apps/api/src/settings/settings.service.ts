@@ -1,12 +1,11 @@
-import { BadGatewayException, ConflictException, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createTransport } from 'nodemailer';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../infra/config/config';
 import { SecretBox } from '../infra/crypto/secret-box';
-import { SmtpSettingsDto, TestMailResultDto, UpdateSmtpSettingsDto } from './dto/smtp.dto';
+import { SmtpSettingsDto, UpdateSmtpSettingsDto } from './dto/smtp.dto';
 import { SettingEntity } from './entities/setting.entity';
 
 const SMTP_KEY = 'smtp';
@@ -36,11 +35,9 @@ const DEFAULT_SMTP: StoredSmtp = {
   sealedPassword: null,
   from: '',
 };
-const SMTP_TIMEOUT_MS = 10_000;
 
 @Injectable()
 export class SettingsService {
-  private readonly logger = new Logger(SettingsService.name);
   private readonly box: SecretBox;
 
   constructor(
@@ -91,46 +88,6 @@ export class SettingsService {
 
       return after;
     });
-  }
-
-  async sendTestMail(to: string): Promise<TestMailResultDto> {
-    const smtp = await this.smtpForSending();
-    if (!smtp.enabled || smtp.host === '') {
-      throw new ConflictException('SMTP is not configured; save SMTP settings with enabled: true first');
-    }
-
-    const transport = createTransport({
-      host: smtp.host,
-      port: smtp.port,
-      secure: smtp.secure,
-      auth: smtp.username === '' ? undefined : { user: smtp.username, pass: smtp.password ?? '' },
-      connectionTimeout: SMTP_TIMEOUT_MS,
-      greetingTimeout: SMTP_TIMEOUT_MS,
-      socketTimeout: SMTP_TIMEOUT_MS,
-    });
-
-    try {
-      const info = await transport.sendMail({
-        from: smtp.from,
-        to,
-        subject: 'ECTS test mail',
-        text: 'This test mail shows that ECTS can send mail with the SMTP settings saved in its console.',
-      });
-      await this.audit.record({
-        action: 'settings.smtp.test',
-        entityType: 'settings',
-        entityId: SMTP_KEY,
-        after: { to },
-      });
-
-      return { messageId: info.messageId, accepted: info.accepted.map(String) };
-    } catch (error: unknown) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`Test mail to ${to} through ${smtp.host}:${smtp.port} failed: ${reason}`);
-      throw new BadGatewayException(`Sending through ${smtp.host}:${smtp.port} failed: ${reason}`);
-    } finally {
-      transport.close();
-    }
   }
 
   private async readSmtp(manager: EntityManager): Promise<StoredSmtp> {

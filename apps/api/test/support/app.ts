@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ export interface TestApp {
 
 export interface TestAppOptions {
   database?: 'mariadb' | 'sqlite';
+  /** Coordinate through this etcd (a fresh namespace per app) instead of in process. */
+  etcdEndpoint?: string;
   env?: Record<string, string>;
 }
 
@@ -67,6 +70,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ECTS_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ECTS_LOG_LEVEL: 'error',
     ECTS_LOGIN_LIMIT: '1000',
+    ECTS_EMBEDDED_AGENT: 'false',
+    ...(options.etcdEndpoint ? { ECTS_ETCD_ENDPOINTS: options.etcdEndpoint, ECTS_ETCD_NAMESPACE: `/ects-test-${randomBytes(4).toString('hex')}` } : {}),
     ...options.env,
   });
   await initialize(config);

@@ -29,6 +29,14 @@ export interface AppConfig {
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** Seconds between full reconciles of etcd assignments against the database, on the leader. */
+  reconcileIntervalSeconds: number;
+  /** Stored output per step, in bytes; what comes beyond it is counted and dropped. */
+  maxStepOutputBytes: number;
+  /** Whether `ects serve` runs an agent inside the API process (embedded mode). */
+  embeddedAgent: boolean;
+  /** Public URL of the API that agents and enrollment commands use. */
+  publicUrl: string;
   /** First admin that `ects init` creates in an empty database; a null password is generated and printed once. */
   initialAdmin: { email: string; password: string | null };
 }
@@ -112,11 +120,19 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     },
     bodyLimitBytes: read.integer('ECTS_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: read.oneOf('ECTS_LOG_LEVEL', ['error', 'warn', 'log', 'debug', 'verbose'] as const, 'log'),
+    reconcileIntervalSeconds: read.integer('ECTS_RECONCILE_INTERVAL_SECONDS', 300, 5, 86_400),
+    maxStepOutputBytes: read.integer('ECTS_MAX_STEP_OUTPUT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    embeddedAgent: read.boolean('ECTS_EMBEDDED_AGENT', endpoints.length === 0),
+    publicUrl: read.string('ECTS_PUBLIC_URL', ''),
     initialAdmin: {
       email: read.string('ECTS_ADMIN_EMAIL', 'admin@ects.local').toLowerCase(),
       password: read.optional('ECTS_ADMIN_PASSWORD'),
     },
   };
+  if (config.publicUrl === '') {
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    config.publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  }
   if (config.initialAdmin.password !== null && config.initialAdmin.password.length < 10) {
     problems.push('ECTS_ADMIN_PASSWORD: shorter than 10 characters; choose a longer password');
   }

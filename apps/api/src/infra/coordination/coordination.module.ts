@@ -1,0 +1,39 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Etcd3Coordination, EtcdKeys, MemoryCoordination, type Coordination } from '@ects/etcd';
+
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { COORDINATION } from './coordination.token';
+import { LeadershipService } from './leadership.service';
+
+export { COORDINATION } from './coordination.token';
+
+/**
+ * Provides the Coordination port: etcd when endpoints are configured, otherwise the in-process
+ * adapter of embedded mode, which the local agent shares.
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: EtcdKeys, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new EtcdKeys(config.etcd.namespace) },
+    {
+      provide: COORDINATION,
+      inject: [APP_CONFIG, EtcdKeys],
+      useFactory: (config: AppConfig, keys: EtcdKeys): Coordination => {
+        if (config.etcd.endpoints.length === 0) {
+          return new MemoryCoordination({ keys, logger: new Logger(MemoryCoordination.name) });
+        }
+
+        return new Etcd3Coordination({ endpoints: config.etcd.endpoints, keys, logger: new Logger(Etcd3Coordination.name) });
+      },
+    },
+    LeadershipService,
+  ],
+  exports: [EtcdKeys, COORDINATION, LeadershipService],
+})
+export class CoordinationModule implements OnApplicationShutdown {
+  constructor(@Inject(COORDINATION) private readonly coordination: Coordination) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.coordination.close();
+  }
+}

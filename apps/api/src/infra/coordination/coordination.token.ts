@@ -1,0 +1,2 @@
+/** Injection token of the Coordination port. */
+export const COORDINATION = Symbol('COORDINATION');
