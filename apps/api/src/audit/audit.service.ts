@@ -2,14 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { maskSecrets } from '@ects/domain';
 import { v7 as uuidv7 } from 'uuid';
-import {
-  And,
-  DataSource,
-  LessThan,
-  MoreThanOrEqual,
-  type EntityManager,
-  type FindOptionsWhere,
-} from 'typeorm';
+import { And, DataSource, LessThan, MoreThanOrEqual, type EntityManager, type FindOptionsWhere } from 'typeorm';
 
 import { currentContext, SYSTEM_ACTOR, type Actor } from '../infra/context/request-context';
 import { pageOf, skipOf, type Page } from '../infra/http/pagination';

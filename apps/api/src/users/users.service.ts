@@ -165,5 +165,8 @@ export function escapeLike(text: string): string {
 
 /** Matches values that contain `text` literally, on MySQL and SQLite alike. `parameter` must be unique in the query. */
 export function containing(text: string, parameter: string): FindOperator<string> {
-  return Raw((column) => `${column} LIKE :${parameter} ESCAPE '${LIKE_ESCAPE}'`, { [parameter]: `%${escapeLike(text)}%` });
+  // TypeORM types every Raw operator as FindOperator<any>.
+  return Raw((column) => `${column} LIKE :${parameter} ESCAPE '${LIKE_ESCAPE}'`, {
+    [parameter]: `%${escapeLike(text)}%`,
+  }) as FindOperator<string>;
 }
