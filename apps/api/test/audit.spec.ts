@@ -28,7 +28,11 @@ describe('audit events', () => {
 
   /** Sends a request as the admin, with a user agent the events must record. */
   const call = async <T = any>(method: string, path: string, options: RequestOptions = {}): Promise<T> => {
-    const response = await api.request<T>(method, path, { token: api.adminToken, ...options, headers: { 'user-agent': USER_AGENT } });
+    const response = await api.request<T>(method, path, {
+      token: api.adminToken,
+      ...options,
+      headers: { 'user-agent': USER_AGENT },
+    });
     if (response.status >= 300) {
       throw new Error(`${method} ${path} failed with ${response.status}: ${JSON.stringify(response.body)}`);
     }
@@ -37,7 +41,9 @@ describe('audit events', () => {
   };
 
   const events = async (query: string): Promise<AuditEvent[]> => {
-    const response = await api.request<{ items: AuditEvent[] }>('GET', `/api/audit-events?pageSize=200&${query}`, { token: api.adminToken });
+    const response = await api.request<{ items: AuditEvent[] }>('GET', `/api/audit-events?pageSize=200&${query}`, {
+      token: api.adminToken,
+    });
     if (response.status !== 200) {
       throw new Error(`Listing audit events failed with ${response.status}: ${JSON.stringify(response.body)}`);
     }
@@ -71,7 +77,9 @@ describe('audit events', () => {
   });
 
   it('records user changes', async () => {
-    const user = await call('POST', '/api/users', { body: { name: 'Audited', email: 'audited@example.com', password: 'audited-password', role: 'viewer' } });
+    const user = await call('POST', '/api/users', {
+      body: { name: 'Audited', email: 'audited@example.com', password: 'audited-password', role: 'viewer' },
+    });
     const created = await only('user.create', user.id);
     expectAdminRequest(created);
     expect(created.entityType).toBe('user');
@@ -139,13 +147,17 @@ describe('audit events', () => {
   });
 
   it('records task changes with secrets masked', async () => {
-    const task = await call('POST', '/api/tasks', { body: { name: 'audited-hook', kind: 'hook', config: { url: 'http://127.0.0.1:9/', secret: HOOK_SECRET } } });
+    const task = await call('POST', '/api/tasks', {
+      body: { name: 'audited-hook', kind: 'hook', config: { url: 'http://127.0.0.1:9/', secret: HOOK_SECRET } },
+    });
     const created = await only('task.create', task.id);
     expectAdminRequest(created);
     expect(created.after?.['config']).toEqual({ url: 'http://127.0.0.1:9/', secret: '********' });
     expect(JSON.stringify(created)).not.toContain(HOOK_SECRET);
 
-    await call('PATCH', `/api/tasks/${task.id}`, { body: { config: { url: 'http://127.0.0.1:10/', secret: '********' } } });
+    await call('PATCH', `/api/tasks/${task.id}`, {
+      body: { config: { url: 'http://127.0.0.1:10/', secret: '********' } },
+    });
     const updated = await only('task.update', task.id);
     expect(updated.before?.['config']['url']).toBe('http://127.0.0.1:9/');
     expect(updated.after?.['config']['url']).toBe('http://127.0.0.1:10/');
@@ -158,7 +170,9 @@ describe('audit events', () => {
   });
 
   it('records pipeline changes with secrets masked', async () => {
-    const task = await call('POST', '/api/tasks', { body: { name: 'audited-step', kind: 'shell', config: { command: 'true' } } });
+    const task = await call('POST', '/api/tasks', {
+      body: { name: 'audited-step', kind: 'shell', config: { command: 'true' } },
+    });
     const node = await call('POST', '/api/nodes', { body: { name: 'audited-binding' } });
     const pipeline = await call('POST', '/api/pipelines', {
       body: {
@@ -217,7 +231,15 @@ describe('audit events', () => {
 
   it('records settings without the password', async () => {
     await call('PUT', '/api/settings/smtp', {
-      body: { enabled: true, host: '127.0.0.1', port: 2525, secure: false, username: 'mailer', password: SMTP_PASSWORD, from: 'ects@example.com' },
+      body: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 2525,
+        secure: false,
+        username: 'mailer',
+        password: SMTP_PASSWORD,
+        from: 'ects@example.com',
+      },
     });
     const updated = await only('settings.smtp.update', 'smtp');
     expectAdminRequest(updated);
@@ -226,7 +248,12 @@ describe('audit events', () => {
     expect(updated.after?.['port']).toBe(2525);
     expect(updated.after).not.toHaveProperty('password');
     expect(JSON.stringify(updated)).not.toContain(SMTP_PASSWORD);
-    expect(await api.dataSource.query('SELECT id FROM audit_events WHERE `before` LIKE ? OR `after` LIKE ?', [`%${SMTP_PASSWORD}%`, `%${SMTP_PASSWORD}%`])).toEqual([]);
+    expect(
+      await api.dataSource.query('SELECT id FROM audit_events WHERE `before` LIKE ? OR `after` LIKE ?', [
+        `%${SMTP_PASSWORD}%`,
+        `%${SMTP_PASSWORD}%`,
+      ]),
+    ).toEqual([]);
   });
 
   it('records sign-in, password change and sign-out', async () => {
@@ -253,7 +280,10 @@ describe('audit events', () => {
 
   it('filters by actor, action and entity', async () => {
     const operator = await api.userWithRole('operator');
-    const task = await api.request('POST', '/api/tasks', { token: operator.token, body: { name: 'by-operator', kind: 'shell', config: { command: 'true' } } });
+    const task = await api.request('POST', '/api/tasks', {
+      token: operator.token,
+      body: { name: 'by-operator', kind: 'shell', config: { command: 'true' } },
+    });
 
     const byActor = await events(`actor=${encodeURIComponent(operator.email)}`);
     expect(byActor.map((event) => event.action).sort()).toEqual(['auth.login', 'task.create']);
@@ -279,7 +309,8 @@ describe('audit events', () => {
     const target = all.find((event) => event.action === 'token.revoke');
     expect(target).toBeDefined();
     const at = Date.parse(target?.createdAt ?? '');
-    const ids = async (query: string): Promise<string[]> => (await events(`action=token.revoke&${query}`)).map((event) => event.id);
+    const ids = async (query: string): Promise<string[]> =>
+      (await events(`action=token.revoke&${query}`)).map((event) => event.id);
 
     expect(await ids(`from=${new Date(at).toISOString()}&to=${new Date(at).toISOString()}`)).toEqual([target?.id]);
     expect(await ids(`from=${new Date(at - 60_000).toISOString()}`)).toEqual([target?.id]);

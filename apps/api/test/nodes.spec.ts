@@ -66,30 +66,45 @@ describe('nodes', () => {
   it('renames a node and changes labels', async () => {
     const node = await createNode({ name: 'rename-me', labels: { role: 'web' } });
 
-    const renamed = await api.request<Node>('PATCH', `/api/nodes/${node.id}`, { token: api.adminToken, body: { name: 'renamed', labels: { role: 'cache', tier: '1' } } });
+    const renamed = await api.request<Node>('PATCH', `/api/nodes/${node.id}`, {
+      token: api.adminToken,
+      body: { name: 'renamed', labels: { role: 'cache', tier: '1' } },
+    });
     expect(renamed.status).toBe(200);
     expect(renamed.body.name).toBe('renamed');
     expect(renamed.body.labels).toEqual({ role: 'cache', tier: '1' });
 
-    const hostOnly = await api.request<Node>('PATCH', `/api/nodes/${node.id}`, { token: api.adminToken, body: { host: '10.0.0.9' } });
+    const hostOnly = await api.request<Node>('PATCH', `/api/nodes/${node.id}`, {
+      token: api.adminToken,
+      body: { host: '10.0.0.9' },
+    });
     expect(hostOnly.body.labels).toEqual({ role: 'cache', tier: '1' });
     expect(hostOnly.body.host).toBe('10.0.0.9');
   });
 
   it('rejects an invalid label key', async () => {
-    const created = await api.request('POST', '/api/nodes', { token: api.adminToken, body: { name: 'bad-labels', labels: { 'bad key!': 'x' } } });
+    const created = await api.request('POST', '/api/nodes', {
+      token: api.adminToken,
+      body: { name: 'bad-labels', labels: { 'bad key!': 'x' } },
+    });
     expect(created.status).toBe(400);
     expect(created.body.errors[0].field).toBe('labels');
     expect(created.body.errors[0].message).toContain('bad key!');
 
     const node = await createNode({ name: 'label-update' });
-    const updated = await api.request('PATCH', `/api/nodes/${node.id}`, { token: api.adminToken, body: { labels: { role: 7 } } });
+    const updated = await api.request('PATCH', `/api/nodes/${node.id}`, {
+      token: api.adminToken,
+      body: { labels: { role: 7 } },
+    });
     expect(updated.status).toBe(400);
     expect(updated.body.errors[0].field).toBe('labels');
   });
 
   it('rejects an invalid node name', async () => {
-    const response = await api.request('POST', '/api/nodes', { token: api.adminToken, body: { name: '-leading-dash' } });
+    const response = await api.request('POST', '/api/nodes', {
+      token: api.adminToken,
+      body: { name: '-leading-dash' },
+    });
 
     expect(response.status).toBe(400);
     expect(response.body.errors[0].field).toBe('name');
@@ -109,9 +124,13 @@ describe('nodes', () => {
     expect(await names('search=f-&order=desc')).toEqual(['f-web-1', 'f-plain', 'f-db-2', 'f-db-1']);
     expect(await names('search=f-&status=online')).toEqual([]);
 
-    const paged = await api.request<{ items: Node[]; total: number }>('GET', `/api/nodes?search=f-&label=role%3Ddb&pageSize=1&page=2`, {
-      token: api.adminToken,
-    });
+    const paged = await api.request<{ items: Node[]; total: number }>(
+      'GET',
+      `/api/nodes?search=f-&label=role%3Ddb&pageSize=1&page=2`,
+      {
+        token: api.adminToken,
+      },
+    );
     expect(paged.body.total).toBe(2);
     expect(paged.body.items.map((node) => node.name)).toEqual(['f-db-2']);
 
@@ -133,7 +152,10 @@ describe('nodes', () => {
 
   it('undrain of a seen node makes it online', async () => {
     const node = await createNode({ name: 'seen-node' });
-    await api.dataSource.query("UPDATE nodes SET status = 'online', last_seen_at = ? WHERE id = ?", [new Date(), node.id]);
+    await api.dataSource.query("UPDATE nodes SET status = 'online', last_seen_at = ? WHERE id = ?", [
+      new Date(),
+      node.id,
+    ]);
 
     await api.request('POST', `/api/nodes/${node.id}/drain`, { token: api.adminToken });
     const undrained = await api.request<Node>('POST', `/api/nodes/${node.id}/undrain`, { token: api.adminToken });
@@ -173,7 +195,9 @@ describe('nodes', () => {
     expect(duplicate.body.message).toContain('twin');
 
     const other = await createNode({ name: 'twin-2' });
-    expect((await api.request('PATCH', `/api/nodes/${other.id}`, { token: api.adminToken, body: { name: 'twin' } })).status).toBe(409);
+    expect(
+      (await api.request('PATCH', `/api/nodes/${other.id}`, { token: api.adminToken, body: { name: 'twin' } })).status,
+    ).toBe(409);
   });
 
   it('counts running runs per node', async () => {
@@ -185,13 +209,17 @@ describe('nodes', () => {
       );
     }
 
-    expect((await api.request<Node>('GET', `/api/nodes/${node.id}`, { token: api.adminToken })).body.runningRuns).toBe(2);
+    expect((await api.request<Node>('GET', `/api/nodes/${node.id}`, { token: api.adminToken })).body.runningRuns).toBe(
+      2,
+    );
   });
 
   it('viewer reads but cannot change nodes', async () => {
     const viewer = await api.userWithRole('viewer');
 
     expect((await api.request('GET', '/api/nodes', { token: viewer.token })).status).toBe(200);
-    expect((await api.request('POST', '/api/nodes', { token: viewer.token, body: { name: 'by-viewer' } })).status).toBe(403);
+    expect((await api.request('POST', '/api/nodes', { token: viewer.token, body: { name: 'by-viewer' } })).status).toBe(
+      403,
+    );
   });
 });

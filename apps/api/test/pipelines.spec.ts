@@ -75,7 +75,8 @@ describe('pipelines', () => {
     return response.body as Pipeline;
   };
 
-  const get = async (id: string): Promise<Pipeline> => (await api.request<Pipeline>('GET', `/api/pipelines/${id}`, { token: operator })).body;
+  const get = async (id: string): Promise<Pipeline> =>
+    (await api.request<Pipeline>('GET', `/api/pipelines/${id}`, { token: operator })).body;
 
   const names = async (query: string): Promise<string[]> => {
     const response = await api.request<{ items: Pipeline[] }>('GET', `/api/pipelines?${query}`, { token: operator });
@@ -108,7 +109,11 @@ describe('pipelines', () => {
 
   describe('create and read', () => {
     it('creates with steps and defaults', async () => {
-      const response = await create({ name: 'defaults', cron: ' 30 2 * * * ', steps: [{ taskId: backupTask }, { taskId: checkTask }] });
+      const response = await create({
+        name: 'defaults',
+        cron: ' 30 2 * * * ',
+        steps: [{ taskId: backupTask }, { taskId: checkTask }],
+      });
 
       expect(response.status).toBe(201);
       const pipeline = response.body as Pipeline;
@@ -220,8 +225,17 @@ describe('pipelines', () => {
     beforeAll(async () => {
       listed = {};
       listed['zlist-alpha'] = await createPipeline({ name: 'zlist-alpha', nodeIds: [nodeA] });
-      listed['zlist-charlie'] = await createPipeline({ name: 'zlist-charlie', enabled: false, steps: [{ taskId: checkTask }] });
-      listed['zlist-bravo'] = await createPipeline({ name: 'zlist-bravo', nodeIds: [nodeA, nodeB], onSuccessTaskId: checkTask, steps: [] });
+      listed['zlist-charlie'] = await createPipeline({
+        name: 'zlist-charlie',
+        enabled: false,
+        steps: [{ taskId: checkTask }],
+      });
+      listed['zlist-bravo'] = await createPipeline({
+        name: 'zlist-bravo',
+        nodeIds: [nodeA, nodeB],
+        onSuccessTaskId: checkTask,
+        steps: [],
+      });
     });
 
     it('filters by search text', async () => {
@@ -247,7 +261,11 @@ describe('pipelines', () => {
     it('sorts by name and creation', async () => {
       expect(await names('search=zlist-&order=desc')).toEqual(['zlist-charlie', 'zlist-bravo', 'zlist-alpha']);
       expect(await names('search=zlist-&sort=createdAt')).toEqual(['zlist-bravo', 'zlist-charlie', 'zlist-alpha']);
-      expect(await names('search=zlist-&sort=createdAt&order=asc')).toEqual(['zlist-alpha', 'zlist-charlie', 'zlist-bravo']);
+      expect(await names('search=zlist-&sort=createdAt&order=asc')).toEqual([
+        'zlist-alpha',
+        'zlist-charlie',
+        'zlist-bravo',
+      ]);
     });
 
     it('rejects unknown sort keys and filters', async () => {
@@ -289,7 +307,10 @@ describe('pipelines', () => {
 
     it('rejects an invalid cron on update', async () => {
       const pipeline = await createPipeline({ name: 'update-cron' });
-      const response = await api.request('PATCH', `/api/pipelines/${pipeline.id}`, { token: operator, body: { cron: '* * * *' } });
+      const response = await api.request('PATCH', `/api/pipelines/${pipeline.id}`, {
+        token: operator,
+        body: { cron: '* * * *' },
+      });
 
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe('cron');
@@ -298,7 +319,11 @@ describe('pipelines', () => {
 
     it('names an unknown step task', async () => {
       const missing = randomUUID();
-      const response = await create({ name: 'missing-task', cron: '0 3 * * *', steps: [{ taskId: backupTask }, { taskId: missing }] });
+      const response = await create({
+        name: 'missing-task',
+        cron: '0 3 * * *',
+        steps: [{ taskId: backupTask }, { taskId: missing }],
+      });
 
       expect(response.status).toBe(400);
       expect(response.body.errors.map((error: { field: string }) => error.field)).toEqual(['steps.1.taskId']);
@@ -349,7 +374,11 @@ describe('pipelines', () => {
     });
 
     it('rejects unknown step fields', async () => {
-      const response = await create({ name: 'unknown-step-field', cron: '0 3 * * *', steps: [{ taskId: backupTask, command: 'ls' }] });
+      const response = await create({
+        name: 'unknown-step-field',
+        cron: '0 3 * * *',
+        steps: [{ taskId: backupTask, command: 'ls' }],
+      });
 
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe('steps.0.command');
@@ -359,19 +388,36 @@ describe('pipelines', () => {
       const response = await create({
         name: 'duplicate-env',
         cron: '0 3 * * *',
-        steps: [{ taskId: backupTask, env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] }],
+        steps: [
+          {
+            taskId: backupTask,
+            env: [
+              { name: 'A', value: '1' },
+              { name: 'A', value: '2' },
+            ],
+          },
+        ],
       });
 
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe('steps.0.env.1.name');
       expect(await api.dataSource.query("SELECT id FROM pipelines WHERE name = 'duplicate-env'")).toEqual([]);
-      expect(await api.dataSource.query("SELECT id FROM audit_events WHERE action = 'pipeline.create' AND after LIKE '%duplicate-env%'")).toEqual([]);
+      expect(
+        await api.dataSource.query(
+          "SELECT id FROM audit_events WHERE action = 'pipeline.create' AND after LIKE '%duplicate-env%'",
+        ),
+      ).toEqual([]);
     });
 
     it('rejects a body over 1 MiB with 413', async () => {
       const response = await api.request('POST', '/api/pipelines', {
         token: operator,
-        rawBody: JSON.stringify({ name: 'huge', cron: '0 3 * * *', steps: [], description: 'x'.repeat(1024 * 1024 + 10) }),
+        rawBody: JSON.stringify({
+          name: 'huge',
+          cron: '0 3 * * *',
+          steps: [],
+          description: 'x'.repeat(1024 * 1024 + 10),
+        }),
       });
 
       expect(response.status).toBe(413);
@@ -390,7 +436,10 @@ describe('pipelines', () => {
 
   describe('changes', () => {
     it('PATCH with steps replaces them', async () => {
-      const pipeline = await createPipeline({ name: 'replace-steps', steps: [{ taskId: backupTask }, { taskId: checkTask }] });
+      const pipeline = await createPipeline({
+        name: 'replace-steps',
+        steps: [{ taskId: backupTask }, { taskId: checkTask }],
+      });
 
       const patched = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, {
         token: operator,
@@ -401,20 +450,31 @@ describe('pipelines', () => {
       expect(patched.body.steps[0].retries).toBe(1);
       expect(patched.body.version).toBe(2);
 
-      const rows: unknown[] = await api.dataSource.query('SELECT id FROM pipeline_steps WHERE pipeline_id = ?', [pipeline.id]);
+      const rows: unknown[] = await api.dataSource.query('SELECT id FROM pipeline_steps WHERE pipeline_id = ?', [
+        pipeline.id,
+      ]);
       expect(rows).toHaveLength(1);
     });
 
     it('PATCH without steps keeps them', async () => {
-      const pipeline = await createPipeline({ name: 'keep-steps', steps: [{ taskId: backupTask }, { taskId: checkTask }] });
-      const patched = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, { token: operator, body: { description: 'new text' } });
+      const pipeline = await createPipeline({
+        name: 'keep-steps',
+        steps: [{ taskId: backupTask }, { taskId: checkTask }],
+      });
+      const patched = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, {
+        token: operator,
+        body: { description: 'new text' },
+      });
 
       expect(patched.body.steps.map((step) => step.id)).toEqual(pipeline.steps.map((step) => step.id));
       expect(patched.body.description).toBe('new text');
     });
 
     it('reorders steps', async () => {
-      const pipeline = await createPipeline({ name: 'reorder', steps: [{ taskId: backupTask }, { taskId: checkTask }, { taskId: notifyTask }] });
+      const pipeline = await createPipeline({
+        name: 'reorder',
+        steps: [{ taskId: backupTask }, { taskId: checkTask }, { taskId: notifyTask }],
+      });
       const [first, second, third] = pipeline.steps.map((step) => step.id);
 
       const reordered = await api.request<Pipeline>('PUT', `/api/pipelines/${pipeline.id}/steps/order`, {
@@ -429,9 +489,15 @@ describe('pipelines', () => {
     });
 
     it('rejects an incomplete step order', async () => {
-      const pipeline = await createPipeline({ name: 'reorder-incomplete', steps: [{ taskId: backupTask }, { taskId: checkTask }] });
+      const pipeline = await createPipeline({
+        name: 'reorder-incomplete',
+        steps: [{ taskId: backupTask }, { taskId: checkTask }],
+      });
 
-      const missing = await api.request('PUT', `/api/pipelines/${pipeline.id}/steps/order`, { token: operator, body: { stepIds: [pipeline.steps[1].id] } });
+      const missing = await api.request('PUT', `/api/pipelines/${pipeline.id}/steps/order`, {
+        token: operator,
+        body: { stepIds: [pipeline.steps[1].id] },
+      });
       expect(missing.status).toBe(400);
       expect(missing.body.errors[0].field).toBe('stepIds');
 
@@ -447,23 +513,31 @@ describe('pipelines', () => {
     it('binds and unbinds a node', async () => {
       const pipeline = await createPipeline({ name: 'binding' });
 
-      const bound = await api.request<Pipeline>('PUT', `/api/pipelines/${pipeline.id}/nodes/${nodeA}`, { token: operator });
+      const bound = await api.request<Pipeline>('PUT', `/api/pipelines/${pipeline.id}/nodes/${nodeA}`, {
+        token: operator,
+      });
       expect(bound.status).toBe(200);
       expect(bound.body.nodeIds).toEqual([nodeA]);
       expect(bound.body.version).toBe(2);
 
-      const again = await api.request<Pipeline>('PUT', `/api/pipelines/${pipeline.id}/nodes/${nodeA}`, { token: operator });
+      const again = await api.request<Pipeline>('PUT', `/api/pipelines/${pipeline.id}/nodes/${nodeA}`, {
+        token: operator,
+      });
       expect(again.status).toBe(200);
       expect(again.body.nodeIds).toEqual([nodeA]);
 
-      const unbound = await api.request<Pipeline>('DELETE', `/api/pipelines/${pipeline.id}/nodes/${nodeA}`, { token: operator });
+      const unbound = await api.request<Pipeline>('DELETE', `/api/pipelines/${pipeline.id}/nodes/${nodeA}`, {
+        token: operator,
+      });
       expect(unbound.status).toBe(200);
       expect(unbound.body.nodeIds).toEqual([]);
 
       const notBound = await api.request('DELETE', `/api/pipelines/${pipeline.id}/nodes/${nodeA}`, { token: operator });
       expect(notBound.status).toBe(404);
 
-      const unknownNode = await api.request('PUT', `/api/pipelines/${pipeline.id}/nodes/${randomUUID()}`, { token: operator });
+      const unknownNode = await api.request('PUT', `/api/pipelines/${pipeline.id}/nodes/${randomUUID()}`, {
+        token: operator,
+      });
       expect(unknownNode.status).toBe(404);
     });
 
@@ -471,21 +545,32 @@ describe('pipelines', () => {
       const pipeline = await createPipeline({ name: 'selector', nodeSelector: { role: 'db', 'topology.zone': 'a' } });
       expect(pipeline.nodeSelector).toEqual({ role: 'db', 'topology.zone': 'a' });
 
-      const invalid = await api.request('PATCH', `/api/pipelines/${pipeline.id}`, { token: operator, body: { nodeSelector: { '-bad': 'x' } } });
+      const invalid = await api.request('PATCH', `/api/pipelines/${pipeline.id}`, {
+        token: operator,
+        body: { nodeSelector: { '-bad': 'x' } },
+      });
       expect(invalid.status).toBe(400);
       expect(invalid.body.errors[0].field).toBe('nodeSelector');
 
-      const cleared = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, { token: operator, body: { nodeSelector: null } });
+      const cleared = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, {
+        token: operator,
+        body: { nodeSelector: null },
+      });
       expect(cleared.body.nodeSelector).toBeNull();
 
-      const empty = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, { token: operator, body: { nodeSelector: { role: 'web' } } });
+      const empty = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, {
+        token: operator,
+        body: { nodeSelector: { role: 'web' } },
+      });
       expect(empty.body.nodeSelector).toEqual({ role: 'web' });
     });
 
     it('enable and disable bump the version', async () => {
       const pipeline = await createPipeline({ name: 'toggle' });
 
-      const disabled = await api.request<Pipeline>('POST', `/api/pipelines/${pipeline.id}/disable`, { token: operator });
+      const disabled = await api.request<Pipeline>('POST', `/api/pipelines/${pipeline.id}/disable`, {
+        token: operator,
+      });
       expect(disabled.status).toBe(200);
       expect(disabled.body.enabled).toBe(false);
       expect(disabled.body.nextFireAt).toBeNull();
@@ -518,12 +603,23 @@ describe('pipelines', () => {
 
       const patched = await api.request<Pipeline>('PATCH', `/api/pipelines/${pipeline.id}`, {
         token: operator,
-        body: { steps: [{ id: pipeline.steps[0].id, taskId: backupTask, env: [...pipeline.steps[0].env, { name: 'EXTRA', value: '1' }] }] },
+        body: {
+          steps: [
+            {
+              id: pipeline.steps[0].id,
+              taskId: backupTask,
+              env: [...pipeline.steps[0].env, { name: 'EXTRA', value: '1' }],
+            },
+          ],
+        },
       });
       expect(patched.status).toBe(200);
       expect(patched.body.steps[0].env[0].value).toBe(MASK);
 
-      const rows: { env: string }[] = await api.dataSource.query('SELECT env FROM pipeline_steps WHERE pipeline_id = ?', [pipeline.id]);
+      const rows: { env: string }[] = await api.dataSource.query(
+        'SELECT env FROM pipeline_steps WHERE pipeline_id = ?',
+        [pipeline.id],
+      );
       expect(JSON.parse(rows[0].env)).toEqual([
         { name: 'DB_PASSWORD', value: 'step-secret-value', secret: true },
         { name: 'MODE', value: 'full', secret: false },
@@ -547,7 +643,9 @@ describe('pipelines', () => {
 
       expect((await api.request('DELETE', `/api/pipelines/${pipeline.id}`, { token: operator })).status).toBe(204);
       expect((await api.request('GET', `/api/pipelines/${pipeline.id}`, { token: operator })).status).toBe(404);
-      expect(await api.dataSource.query('SELECT * FROM pipeline_nodes WHERE pipeline_id = ?', [pipeline.id])).toEqual([]);
+      expect(await api.dataSource.query('SELECT * FROM pipeline_nodes WHERE pipeline_id = ?', [pipeline.id])).toEqual(
+        [],
+      );
       expect((await api.request('DELETE', `/api/pipelines/${pipeline.id}`, { token: operator })).status).toBe(404);
     });
   });
@@ -555,7 +653,9 @@ describe('pipelines', () => {
   describe('schedule', () => {
     it('lists fire times in the pipeline zone', async () => {
       const pipeline = await createPipeline({ name: 'tokyo', cron: '0 9 * * *', timezone: 'Asia/Tokyo' });
-      const response = await api.request<Schedule>('GET', `/api/pipelines/${pipeline.id}/schedule?count=5`, { token: operator });
+      const response = await api.request<Schedule>('GET', `/api/pipelines/${pipeline.id}/schedule?count=5`, {
+        token: operator,
+      });
 
       expect(response.status).toBe(200);
       expect(response.body.timezone).toBe('Asia/Tokyo');
@@ -594,13 +694,18 @@ describe('pipelines', () => {
 
     it('pipeline schedule marks DST changes too', async () => {
       const pipeline = await createPipeline({ name: 'berlin-monthly', cron: '0 12 1 * *', timezone: 'Europe/Berlin' });
-      const response = await api.request<Schedule>('GET', `/api/pipelines/${pipeline.id}/schedule?count=13`, { token: operator });
+      const response = await api.request<Schedule>('GET', `/api/pipelines/${pipeline.id}/schedule?count=13`, {
+        token: operator,
+      });
 
       expect(response.body.fires.filter((fire) => fire.offsetChanged)).toHaveLength(2);
     });
 
     it('previews a schedule with a description', async () => {
-      const response = await api.request<Schedule>('POST', '/api/pipelines/schedule-preview', { token: operator, body: { cron: '*/15 * * * *' } });
+      const response = await api.request<Schedule>('POST', '/api/pipelines/schedule-preview', {
+        token: operator,
+        body: { cron: '*/15 * * * *' },
+      });
 
       expect(response.status).toBe(200);
       expect(response.body.timezone).toBe('UTC');
@@ -610,7 +715,10 @@ describe('pipelines', () => {
     });
 
     it('preview rejects an invalid cron', async () => {
-      const response = await api.request('POST', '/api/pipelines/schedule-preview', { token: operator, body: { cron: '61 * * * *' } });
+      const response = await api.request('POST', '/api/pipelines/schedule-preview', {
+        token: operator,
+        body: { cron: '61 * * * *' },
+      });
 
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe('cron');
@@ -619,15 +727,21 @@ describe('pipelines', () => {
     it('rejects a count over 100', async () => {
       const pipeline = await createPipeline({ name: 'count-limit' });
 
-      const response = await api.request('GET', `/api/pipelines/${pipeline.id}/schedule?count=101`, { token: operator });
+      const response = await api.request('GET', `/api/pipelines/${pipeline.id}/schedule?count=101`, {
+        token: operator,
+      });
       expect(response.status).toBe(400);
       expect(response.body.errors[0].field).toBe('count');
 
-      expect((await api.request('GET', `/api/pipelines/${pipeline.id}/schedule?count=100`, { token: operator })).body.fires).toHaveLength(100);
+      expect(
+        (await api.request('GET', `/api/pipelines/${pipeline.id}/schedule?count=100`, { token: operator })).body.fires,
+      ).toHaveLength(100);
     });
 
     it('schedule of an unknown pipeline is 404', async () => {
-      expect((await api.request('GET', `/api/pipelines/${randomUUID()}/schedule`, { token: operator })).status).toBe(404);
+      expect((await api.request('GET', `/api/pipelines/${randomUUID()}/schedule`, { token: operator })).status).toBe(
+        404,
+      );
     });
   });
 });
@@ -644,23 +758,37 @@ describe('pipelines on SQLite', () => {
   });
 
   it('creates and lists tasks and pipelines', async () => {
-    const task = await api.request('POST', '/api/tasks', { token: api.adminToken, body: { name: 'nightly_backup', kind: 'shell', config: { command: 'backup.sh' } } });
+    const task = await api.request('POST', '/api/tasks', {
+      token: api.adminToken,
+      body: { name: 'nightly_backup', kind: 'shell', config: { command: 'backup.sh' } },
+    });
     expect(task.status).toBe(201);
 
     const pipeline = await api.request<Pipeline>('POST', '/api/pipelines', {
       token: api.adminToken,
-      body: { name: 'embedded', cron: '0 3 * * *', timezone: 'Europe/Berlin', steps: [{ taskId: task.body.id, env: [{ name: 'KEY', value: 'v', secret: true }] }] },
+      body: {
+        name: 'embedded',
+        cron: '0 3 * * *',
+        timezone: 'Europe/Berlin',
+        steps: [{ taskId: task.body.id, env: [{ name: 'KEY', value: 'v', secret: true }] }],
+      },
     });
     expect(pipeline.status).toBe(201);
     expect(pipeline.body.steps[0].env[0].value).toBe(MASK);
 
-    const pipelines = await api.request<{ items: Pipeline[]; total: number }>('GET', `/api/pipelines?taskId=${task.body.id as string}&enabled=true`, {
-      token: api.adminToken,
-    });
+    const pipelines = await api.request<{ items: Pipeline[]; total: number }>(
+      'GET',
+      `/api/pipelines?taskId=${task.body.id as string}&enabled=true`,
+      {
+        token: api.adminToken,
+      },
+    );
     expect(pipelines.status).toBe(200);
     expect(pipelines.body.items.map((item) => item.name)).toEqual(['embedded']);
 
-    const tasks = await api.request<{ items: { name: string }[] }>('GET', '/api/tasks?search=nightly_b', { token: api.adminToken });
+    const tasks = await api.request<{ items: { name: string }[] }>('GET', '/api/tasks?search=nightly_b', {
+      token: api.adminToken,
+    });
     expect(tasks.status).toBe(200);
     expect(tasks.body.items.map((item) => item.name)).toEqual(['nightly_backup']);
   });

@@ -33,7 +33,10 @@ describe('route role rules', () => {
     tokens.viewer = (await api.userWithRole('viewer')).token;
     tokens.operator = (await api.userWithRole('operator')).token;
 
-    const document = await api.request<{ paths: Record<string, Record<string, { 'x-roles'?: string[] }>> }>('GET', '/api/docs-json');
+    const document = await api.request<{ paths: Record<string, Record<string, { 'x-roles'?: string[] }>> }>(
+      'GET',
+      '/api/docs-json',
+    );
     operations = [];
     for (const [path, item] of Object.entries(document.body.paths)) {
       for (const method of HTTP_METHODS) {
@@ -66,7 +69,10 @@ describe('route role rules', () => {
       const prototype = controller.prototype as Record<string, unknown>;
       for (const name of scanner.getAllMethodNames(prototype)) {
         const handler = prototype[name] as (...args: unknown[]) => unknown;
-        if (Reflect.getMetadata(PATH_METADATA, handler) === undefined || Reflect.getMetadata(METHOD_METADATA, handler) === undefined) {
+        if (
+          Reflect.getMetadata(PATH_METADATA, handler) === undefined ||
+          Reflect.getMetadata(METHOD_METADATA, handler) === undefined
+        ) {
           continue;
         }
         const label = `${controller.name}.${name}`;
@@ -118,7 +124,9 @@ describe('route role rules', () => {
         const allowed = (operation.roles ?? []).includes(role) || (operation.roles ?? []).includes('public');
         const denied = response.status === 401 || response.status === 403;
         if (allowed ? denied : response.status !== 403) {
-          wrong.push(`${operation.method} ${operation.path} as ${role} -> ${response.status} ${JSON.stringify(response.body)}`);
+          wrong.push(
+            `${operation.method} ${operation.path} as ${role} -> ${response.status} ${JSON.stringify(response.body)}`,
+          );
         }
       }
     }

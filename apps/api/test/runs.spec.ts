@@ -66,7 +66,10 @@ describe('runs', () => {
     api = await startTestApp();
     viewer = (await api.userWithRole('viewer')).token;
 
-    const task = await api.request('POST', '/api/tasks', { token: api.adminToken, body: { name: 'work', kind: 'shell', config: { command: 'work.sh' } } });
+    const task = await api.request('POST', '/api/tasks', {
+      token: api.adminToken,
+      body: { name: 'work', kind: 'shell', config: { command: 'work.sh' } },
+    });
     for (const name of ['first', 'second']) {
       const created = await api.request('POST', '/api/pipelines', {
         token: api.adminToken,
@@ -75,7 +78,9 @@ describe('runs', () => {
       pipelines[name] = created.body.id;
     }
     for (const name of ['a', 'b']) {
-      nodes[name] = (await api.request('POST', '/api/nodes', { token: api.adminToken, body: { name: `node-${name}` } })).body.id;
+      nodes[name] = (
+        await api.request('POST', '/api/nodes', { token: api.adminToken, body: { name: `node-${name}` } })
+      ).body.id;
     }
 
     const runs = api.dataSource.getRepository(RunEntity);
@@ -102,7 +107,12 @@ describe('runs', () => {
 
     const stepRuns = api.dataSource.getRepository(StepRunEntity);
     const failedRun = runIds[1];
-    const snapshot = { id: task.body.id as string, name: 'work', kind: 'shell' as const, config: { command: 'work.sh' } };
+    const snapshot = {
+      id: task.body.id as string,
+      name: 'work',
+      kind: 'shell' as const,
+      config: { command: 'work.sh' },
+    };
     stepRunId = randomUUID();
     await stepRuns.insert([
       {
@@ -110,7 +120,12 @@ describe('runs', () => {
         runId: failedRun,
         position: 1,
         role: 'on_failure',
-        task: { ...snapshot, name: 'notify', kind: 'mail', config: { to: ['ops@example.com'], subject: 's', body: 'b' } },
+        task: {
+          ...snapshot,
+          name: 'notify',
+          kind: 'mail',
+          config: { to: ['ops@example.com'], subject: 's', body: 'b' },
+        },
         attempts: 1,
         status: 'succeeded',
       },
@@ -189,7 +204,9 @@ describe('runs', () => {
   });
 
   it('combines filters', async () => {
-    expect(indexes((await list(`pipelineId=${pipelines['first']}&nodeId=${nodes['a']}&status=succeeded`)).items)).toEqual([5, 0]);
+    expect(
+      indexes((await list(`pipelineId=${pipelines['first']}&nodeId=${nodes['a']}&status=succeeded`)).items),
+    ).toEqual([5, 0]);
   });
 
   it('pages through runs', async () => {
@@ -257,11 +274,15 @@ describe('runs', () => {
     expect(first.body.chunks[0]).toEqual({ sequence: 0, stream: 'stdout', chunk: 'line 0\n' });
     expect(first.body.more).toBe(true);
 
-    const second = await api.request('GET', `/api/runs/${runIds[1]}/steps/0/logs?limit=3&afterSequence=2`, { token: viewer });
+    const second = await api.request('GET', `/api/runs/${runIds[1]}/steps/0/logs?limit=3&afterSequence=2`, {
+      token: viewer,
+    });
     expect(second.body.chunks.map((chunk: { sequence: number }) => chunk.sequence)).toEqual([3, 4, 5]);
     expect(second.body.more).toBe(true);
 
-    const last = await api.request('GET', `/api/runs/${runIds[1]}/steps/0/logs?limit=3&afterSequence=5`, { token: viewer });
+    const last = await api.request('GET', `/api/runs/${runIds[1]}/steps/0/logs?limit=3&afterSequence=5`, {
+      token: viewer,
+    });
     expect(last.body.chunks).toEqual([{ sequence: 6, stream: 'system', chunk: 'line 6\n' }]);
     expect(last.body.more).toBe(false);
 
@@ -293,11 +314,16 @@ describe('runs', () => {
   it('rejects bad ids and positions', async () => {
     expect((await api.request('GET', '/api/runs/not-a-uuid', { token: viewer })).status).toBe(400);
     expect((await api.request('GET', `/api/runs/${runIds[1]}/steps/first/logs`, { token: viewer })).status).toBe(400);
-    expect((await api.request('GET', `/api/runs/${runIds[1]}/steps/0/logs?limit=0`, { token: viewer })).status).toBe(400);
+    expect((await api.request('GET', `/api/runs/${runIds[1]}/steps/0/logs?limit=0`, { token: viewer })).status).toBe(
+      400,
+    );
   });
 
   it('keeps runs of a deleted pipeline', async () => {
-    const task = await api.request('POST', '/api/tasks', { token: api.adminToken, body: { name: 'short-lived', kind: 'shell', config: { command: 'true' } } });
+    const task = await api.request('POST', '/api/tasks', {
+      token: api.adminToken,
+      body: { name: 'short-lived', kind: 'shell', config: { command: 'true' } },
+    });
     const pipeline = await api.request('POST', '/api/pipelines', {
       token: api.adminToken,
       body: { name: 'short-lived', cron: '0 * * * *', steps: [{ taskId: task.body.id }] },

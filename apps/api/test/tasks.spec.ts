@@ -32,7 +32,12 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
     followRedirects: false,
     verifyTls: true,
   },
-  mail: { to: ['ops@example.com'], cc: ['lead@example.com'], subject: '{{pipeline}} {{status}}', body: 'Run {{run}} on {{node}}' },
+  mail: {
+    to: ['ops@example.com'],
+    cc: ['lead@example.com'],
+    subject: '{{pipeline}} {{status}}',
+    body: 'Run {{run}} on {{node}}',
+  },
   hook: { url: 'https://127.0.0.1:9/hook', secret: 'hook-secret-value' },
 };
 
@@ -40,7 +45,11 @@ describe('tasks', () => {
   let api: TestApp;
   let operator: string;
 
-  const createTask = async (name: string, kind: string, config: Record<string, unknown> = CONFIGS[kind]): Promise<Task> => {
+  const createTask = async (
+    name: string,
+    kind: string,
+    config: Record<string, unknown> = CONFIGS[kind],
+  ): Promise<Task> => {
     const response = await api.request<Task>('POST', '/api/tasks', { token: operator, body: { name, kind, config } });
     if (response.status !== 201) {
       throw new Error(`Creating task ${name} failed with ${response.status}: ${JSON.stringify(response.body)}`);
@@ -49,8 +58,13 @@ describe('tasks', () => {
     return response.body;
   };
 
-  const createPipeline = async (body: Record<string, unknown>): Promise<{ id: string; name: string; version: number }> => {
-    const response = await api.request('POST', '/api/pipelines', { token: operator, body: { cron: '0 3 * * *', ...body } });
+  const createPipeline = async (
+    body: Record<string, unknown>,
+  ): Promise<{ id: string; name: string; version: number }> => {
+    const response = await api.request('POST', '/api/pipelines', {
+      token: operator,
+      body: { cron: '0 3 * * *', ...body },
+    });
     if (response.status !== 201) {
       throw new Error(`Creating pipeline failed with ${response.status}: ${JSON.stringify(response.body)}`);
     }
@@ -64,8 +78,14 @@ describe('tasks', () => {
     return JSON.parse(rows[0].config) as Record<string, any>;
   };
 
-  const configErrors = async (kind: string, config: unknown): Promise<{ status: number; fields: string[]; errors: FieldError[] }> => {
-    const response = await api.request('POST', '/api/tasks', { token: operator, body: { name: `bad-${randomUUID()}`, kind, config } });
+  const configErrors = async (
+    kind: string,
+    config: unknown,
+  ): Promise<{ status: number; fields: string[]; errors: FieldError[] }> => {
+    const response = await api.request('POST', '/api/tasks', {
+      token: operator,
+      body: { name: `bad-${randomUUID()}`, kind, config },
+    });
     const errors = (response.body.errors ?? []) as FieldError[];
 
     return { status: response.status, fields: errors.map((error) => error.field), errors };
@@ -184,7 +204,10 @@ describe('tasks', () => {
 
   it('rejects a bad config on update', async () => {
     const task = await createTask('update-checked', 'http');
-    const response = await api.request('PATCH', `/api/tasks/${task.id}`, { token: operator, body: { config: { ...CONFIGS['http'], url: 'ftp://x' } } });
+    const response = await api.request('PATCH', `/api/tasks/${task.id}`, {
+      token: operator,
+      body: { config: { ...CONFIGS['http'], url: 'ftp://x' } },
+    });
 
     expect(response.status).toBe(400);
     expect(response.body.errors[0].field).toBe('config.url');
@@ -198,14 +221,20 @@ describe('tasks', () => {
     expect(mismatch.status).toBe(400);
     expect(mismatch.body.errors.map((error: FieldError) => error.field)).toContain('config.url');
 
-    const changed = await api.request<Task>('PATCH', `/api/tasks/${task.id}`, { token: operator, body: { kind: 'hook', config: { url: 'http://127.0.0.1:9/' } } });
+    const changed = await api.request<Task>('PATCH', `/api/tasks/${task.id}`, {
+      token: operator,
+      body: { kind: 'hook', config: { url: 'http://127.0.0.1:9/' } },
+    });
     expect(changed.status).toBe(200);
     expect(changed.body.kind).toBe('hook');
   });
 
   it('rejects a duplicate name with 409', async () => {
     await createTask('unique-name', 'shell');
-    const duplicate = await api.request('POST', '/api/tasks', { token: operator, body: { name: 'unique-name', kind: 'shell', config: { command: 'ls' } } });
+    const duplicate = await api.request('POST', '/api/tasks', {
+      token: operator,
+      body: { name: 'unique-name', kind: 'shell', config: { command: 'ls' } },
+    });
 
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.message).toContain('unique-name');
@@ -241,7 +270,10 @@ describe('tasks', () => {
 
   it('replaces the hook secret with a new value', async () => {
     const task = await createTask('replaced-hook', 'hook');
-    await api.request('PATCH', `/api/tasks/${task.id}`, { token: operator, body: { config: { url: task.config['url'], secret: 'rotated-secret' } } });
+    await api.request('PATCH', `/api/tasks/${task.id}`, {
+      token: operator,
+      body: { config: { url: task.config['url'], secret: 'rotated-secret' } },
+    });
 
     expect((await storedConfig(task.id))['secret']).toBe('rotated-secret');
   });
@@ -269,14 +301,20 @@ describe('tasks', () => {
     await createTask('report-weekly', 'mail');
     await createTask('report-ping', 'http');
 
-    const bySearch = await api.request<{ items: Task[]; total: number }>('GET', '/api/tasks?search=report-', { token: operator });
+    const bySearch = await api.request<{ items: Task[]; total: number }>('GET', '/api/tasks?search=report-', {
+      token: operator,
+    });
     expect(bySearch.body.items.map((task) => task.name)).toEqual(['report-daily', 'report-ping', 'report-weekly']);
     expect(bySearch.body.total).toBe(3);
 
-    const byKind = await api.request<{ items: Task[] }>('GET', '/api/tasks?search=report-&kind=mail', { token: operator });
+    const byKind = await api.request<{ items: Task[] }>('GET', '/api/tasks?search=report-&kind=mail', {
+      token: operator,
+    });
     expect(byKind.body.items.map((task) => task.name)).toEqual(['report-daily', 'report-weekly']);
 
-    const newest = await api.request<{ items: Task[] }>('GET', '/api/tasks?search=report-&sort=createdAt', { token: operator });
+    const newest = await api.request<{ items: Task[] }>('GET', '/api/tasks?search=report-&sort=createdAt', {
+      token: operator,
+    });
     expect(newest.body.items.map((task) => task.name)).toEqual(['report-ping', 'report-weekly', 'report-daily']);
 
     const literal = await api.request<{ items: Task[] }>('GET', '/api/tasks?search=report_', { token: operator });
@@ -291,7 +329,9 @@ describe('tasks', () => {
     const task = await createTask('viewer-protected', 'shell');
 
     expect((await api.request('GET', `/api/tasks/${task.id}`, { token: viewer.token })).status).toBe(200);
-    expect((await api.request('PATCH', `/api/tasks/${task.id}`, { token: viewer.token, body: { description: 'x' } })).status).toBe(403);
+    expect(
+      (await api.request('PATCH', `/api/tasks/${task.id}`, { token: viewer.token, body: { description: 'x' } })).status,
+    ).toBe(403);
     expect((await api.request('DELETE', `/api/tasks/${task.id}`, { token: viewer.token })).status).toBe(403);
   });
 
@@ -343,16 +383,29 @@ describe('tasks', () => {
 
     it('task update bumps pipeline versions', async () => {
       const other = await createPipeline({ name: 'unrelated', steps: [{ taskId: unusedTask.id }] });
-      const before = (await api.request('GET', `/api/pipelines/${pipeline.id}`, { token: operator })).body.version as number;
+      const before = (await api.request('GET', `/api/pipelines/${pipeline.id}`, { token: operator })).body
+        .version as number;
 
-      const updated = await api.request('PATCH', `/api/tasks/${stepTask.id}`, { token: operator, body: { config: { command: 'echo changed' } } });
+      const updated = await api.request('PATCH', `/api/tasks/${stepTask.id}`, {
+        token: operator,
+        body: { config: { command: 'echo changed' } },
+      });
       expect(updated.status).toBe(200);
 
-      expect((await api.request('GET', `/api/pipelines/${pipeline.id}`, { token: operator })).body.version).toBe(before + 1);
-      expect((await api.request('GET', `/api/pipelines/${other.id}`, { token: operator })).body.version).toBe(other.version);
+      expect((await api.request('GET', `/api/pipelines/${pipeline.id}`, { token: operator })).body.version).toBe(
+        before + 1,
+      );
+      expect((await api.request('GET', `/api/pipelines/${other.id}`, { token: operator })).body.version).toBe(
+        other.version,
+      );
 
-      await api.request('PATCH', `/api/tasks/${failureTask.id}`, { token: operator, body: { description: 'notify on failure' } });
-      expect((await api.request('GET', `/api/pipelines/${pipeline.id}`, { token: operator })).body.version).toBe(before + 2);
+      await api.request('PATCH', `/api/tasks/${failureTask.id}`, {
+        token: operator,
+        body: { description: 'notify on failure' },
+      });
+      expect((await api.request('GET', `/api/pipelines/${pipeline.id}`, { token: operator })).body.version).toBe(
+        before + 2,
+      );
     });
 
     it('deletes a task once no pipeline uses it', async () => {

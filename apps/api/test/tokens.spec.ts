@@ -23,7 +23,10 @@ describe('API tokens', () => {
   let viewer: { id: string; email: string; token: string };
 
   const createToken = async (body: Record<string, unknown>): Promise<Token & { secret: string }> => {
-    const response = await api.request<Token & { secret: string }>('POST', '/api/tokens', { token: api.adminToken, body });
+    const response = await api.request<Token & { secret: string }>('POST', '/api/tokens', {
+      token: api.adminToken,
+      body,
+    });
     if (response.status !== 201) {
       throw new Error(`Creating token failed with ${response.status}: ${JSON.stringify(response.body)}`);
     }
@@ -48,7 +51,9 @@ describe('API tokens', () => {
     expect(created.prefix.length).toBeLessThan(16);
     expect(created.scopes).toEqual(['read']);
 
-    const rows: Record<string, unknown>[] = await api.dataSource.query('SELECT * FROM api_tokens WHERE id = ?', [created.id]);
+    const rows: Record<string, unknown>[] = await api.dataSource.query('SELECT * FROM api_tokens WHERE id = ?', [
+      created.id,
+    ]);
     expect(rows).toHaveLength(1);
     expect(rows[0]['hash']).toBe(sha256(created.secret));
     expect(JSON.stringify(rows[0])).not.toContain(created.secret);
@@ -77,7 +82,9 @@ describe('API tokens', () => {
 
   it('filters tokens by user', async () => {
     const own = await createToken({ name: 'viewer-own', scopes: ['read'], userId: viewer.id });
-    const listed = await api.request<{ items: Token[] }>('GET', `/api/tokens?userId=${viewer.id}`, { token: api.adminToken });
+    const listed = await api.request<{ items: Token[] }>('GET', `/api/tokens?userId=${viewer.id}`, {
+      token: api.adminToken,
+    });
 
     expect(listed.body.items.map((token) => token.id)).toContain(own.id);
     expect(listed.body.items.every((token) => token.userId === viewer.id)).toBe(true);
@@ -93,7 +100,10 @@ describe('API tokens', () => {
     expect(me.body.effectiveRole).toBe('viewer');
 
     expect((await api.request('GET', '/api/tasks', { token: created.secret })).status).toBe(200);
-    const write = await api.request('POST', '/api/tasks', { token: created.secret, body: { name: 'nope', kind: 'shell', config: { command: 'true' } } });
+    const write = await api.request('POST', '/api/tasks', {
+      token: created.secret,
+      body: { name: 'nope', kind: 'shell', config: { command: 'true' } },
+    });
     expect(write.status).toBe(403);
     expect(write.body.message).toMatch(/operator/);
   });
@@ -105,7 +115,10 @@ describe('API tokens', () => {
     const me = await api.request('GET', '/api/auth/me', { token: created.secret });
     expect(me.body.effectiveRole).toBe('viewer');
 
-    const write = await api.request('POST', '/api/tasks', { token: created.secret, body: { name: 'nope', kind: 'shell', config: { command: 'true' } } });
+    const write = await api.request('POST', '/api/tasks', {
+      token: created.secret,
+      body: { name: 'nope', kind: 'shell', config: { command: 'true' } },
+    });
     expect(write.status).toBe(403);
     expect((await api.request('GET', '/api/users', { token: created.secret })).status).toBe(403);
   });
@@ -113,7 +126,10 @@ describe('API tokens', () => {
   it('write token of an admin acts as operator', async () => {
     const created = await createToken({ name: 'admin-write', scopes: ['write'] });
 
-    const task = await api.request('POST', '/api/tasks', { token: created.secret, body: { name: 'by-token', kind: 'shell', config: { command: 'true' } } });
+    const task = await api.request('POST', '/api/tasks', {
+      token: created.secret,
+      body: { name: 'by-token', kind: 'shell', config: { command: 'true' } },
+    });
     expect(task.status).toBe(201);
     expect((await api.request('GET', '/api/users', { token: created.secret })).status).toBe(403);
   });
@@ -132,11 +148,18 @@ describe('API tokens', () => {
   });
 
   it('expired token gets 401', async () => {
-    const created = await createToken({ name: 'to-expire', scopes: ['read'], expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const created = await createToken({
+      name: 'to-expire',
+      scopes: ['read'],
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     expect(created.expiresAt).not.toBeNull();
     expect((await api.request('GET', '/api/tasks', { token: created.secret })).status).toBe(200);
 
-    await api.dataSource.query('UPDATE api_tokens SET expires_at = ? WHERE id = ?', [new Date(Date.now() - 60_000), created.id]);
+    await api.dataSource.query('UPDATE api_tokens SET expires_at = ? WHERE id = ?', [
+      new Date(Date.now() - 60_000),
+      created.id,
+    ]);
 
     const rejected = await api.request('GET', '/api/tasks', { token: created.secret });
     expect(rejected.status).toBe(401);
@@ -168,16 +191,24 @@ describe('API tokens', () => {
   });
 
   it('rejects unknown scopes and empty scopes', async () => {
-    const unknown = await api.request('POST', '/api/tokens', { token: api.adminToken, body: { name: 'bad', scopes: ['root'] } });
+    const unknown = await api.request('POST', '/api/tokens', {
+      token: api.adminToken,
+      body: { name: 'bad', scopes: ['root'] },
+    });
     expect(unknown.status).toBe(400);
     expect(unknown.body.errors[0].field).toBe('scopes');
 
-    const empty = await api.request('POST', '/api/tokens', { token: api.adminToken, body: { name: 'bad', scopes: [] } });
+    const empty = await api.request('POST', '/api/tokens', {
+      token: api.adminToken,
+      body: { name: 'bad', scopes: [] },
+    });
     expect(empty.status).toBe(400);
   });
 
   it('revoking an unknown token gives 404', async () => {
-    const response = await api.request('POST', '/api/tokens/01936b2e-0000-7000-8000-000000000000/revoke', { token: api.adminToken });
+    const response = await api.request('POST', '/api/tokens/01936b2e-0000-7000-8000-000000000000/revoke', {
+      token: api.adminToken,
+    });
 
     expect(response.status).toBe(404);
   });

@@ -20,7 +20,10 @@ describe('users', () => {
   let adminId: string;
 
   const createUser = async (body: Record<string, unknown>): Promise<User> => {
-    const response = await api.request<User>('POST', '/api/users', { token: api.adminToken, body: { password: 'a-password-123', ...body } });
+    const response = await api.request<User>('POST', '/api/users', {
+      token: api.adminToken,
+      body: { password: 'a-password-123', ...body },
+    });
     if (response.status !== 201) {
       throw new Error(`Creating user failed with ${response.status}: ${JSON.stringify(response.body)}`);
     }
@@ -77,7 +80,10 @@ describe('users', () => {
     expect(duplicate.body.message).toContain('twice@example.com');
 
     const other = await createUser({ name: 'Other', email: 'other-mail@example.com', role: 'viewer' });
-    const renamed = await api.request('PATCH', `/api/users/${other.id}`, { token: api.adminToken, body: { email: 'twice@example.com' } });
+    const renamed = await api.request('PATCH', `/api/users/${other.id}`, {
+      token: api.adminToken,
+      body: { email: 'twice@example.com' },
+    });
     expect(renamed.status).toBe(409);
   });
 
@@ -104,18 +110,29 @@ describe('users', () => {
   });
 
   it('keeps the last admin from demoting itself', async () => {
-    const demoted = await api.request('PATCH', `/api/users/${adminId}`, { token: api.adminToken, body: { role: 'operator' } });
+    const demoted = await api.request('PATCH', `/api/users/${adminId}`, {
+      token: api.adminToken,
+      body: { role: 'operator' },
+    });
 
     expect(demoted.status).toBe(409);
     expect(demoted.body.message).toMatch(/last enabled admin/);
-    expect((await api.request<User>('GET', `/api/users/${adminId}`, { token: api.adminToken })).body.role).toBe('admin');
+    expect((await api.request<User>('GET', `/api/users/${adminId}`, { token: api.adminToken })).body.role).toBe(
+      'admin',
+    );
   });
 
   it('a disabled admin does not count', async () => {
     const other = await createUser({ name: 'Sleeping Admin', email: 'sleeping-admin@example.com', role: 'admin' });
-    expect((await api.request('PATCH', `/api/users/${other.id}`, { token: api.adminToken, body: { disabled: true } })).status).toBe(200);
+    expect(
+      (await api.request('PATCH', `/api/users/${other.id}`, { token: api.adminToken, body: { disabled: true } }))
+        .status,
+    ).toBe(200);
 
-    const demoted = await api.request('PATCH', `/api/users/${adminId}`, { token: api.adminToken, body: { role: 'viewer' } });
+    const demoted = await api.request('PATCH', `/api/users/${adminId}`, {
+      token: api.adminToken,
+      body: { role: 'viewer' },
+    });
 
     expect(demoted.status).toBe(409);
   });
@@ -135,13 +152,19 @@ describe('users', () => {
     expect(deleted.status).toBe(400);
     expect(deleted.body.message).toMatch(/own account/);
 
-    const disabled = await api.request('PATCH', `/api/users/${adminId}`, { token: api.adminToken, body: { disabled: true } });
+    const disabled = await api.request('PATCH', `/api/users/${adminId}`, {
+      token: api.adminToken,
+      body: { disabled: true },
+    });
     expect(disabled.status).toBe(400);
   });
 
   it('another admin can demote an admin', async () => {
     const second = await createUser({ name: 'Second Admin', email: 'second-admin@example.com', role: 'admin' });
-    const demoted = await api.request<User>('PATCH', `/api/users/${second.id}`, { token: api.adminToken, body: { role: 'operator' } });
+    const demoted = await api.request<User>('PATCH', `/api/users/${second.id}`, {
+      token: api.adminToken,
+      body: { role: 'operator' },
+    });
 
     expect(demoted.status).toBe(200);
     expect(demoted.body.role).toBe('operator');
@@ -150,13 +173,22 @@ describe('users', () => {
   it('password reset ends the sessions', async () => {
     const viewer = await api.userWithRole('viewer');
 
-    const reset = await api.request('POST', `/api/users/${viewer.id}/password`, { token: api.adminToken, body: { password: 'brand-new-password' } });
+    const reset = await api.request('POST', `/api/users/${viewer.id}/password`, {
+      token: api.adminToken,
+      body: { password: 'brand-new-password' },
+    });
     expect(reset.status).toBe(200);
     expect(reset.body.id).toBe(viewer.id);
 
     expect((await api.request('GET', '/api/auth/me', { token: viewer.token })).status).toBe(401);
-    expect((await api.request('POST', '/api/auth/login', { body: { email: viewer.email, password: 'viewer-password-1' } })).status).toBe(401);
-    expect((await api.request('POST', '/api/auth/login', { body: { email: viewer.email, password: 'brand-new-password' } })).status).toBe(200);
+    expect(
+      (await api.request('POST', '/api/auth/login', { body: { email: viewer.email, password: 'viewer-password-1' } }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await api.request('POST', '/api/auth/login', { body: { email: viewer.email, password: 'brand-new-password' } }))
+        .status,
+    ).toBe(200);
   });
 
   it('filters by search text and role', async () => {
@@ -164,18 +196,26 @@ describe('users', () => {
     await createUser({ name: 'Lion Keeper', email: 'lion@zoo.example.com', role: 'viewer' });
     await createUser({ name: 'Night Guard', email: 'guard@zoo.example.com', role: 'operator' });
 
-    const byName = await api.request<{ items: User[]; total: number }>('GET', '/api/users?search=keeper', { token: api.adminToken });
+    const byName = await api.request<{ items: User[]; total: number }>('GET', '/api/users?search=keeper', {
+      token: api.adminToken,
+    });
     expect(byName.status).toBe(200);
     expect(byName.body.items.map((user) => user.name).sort()).toEqual(['Lion Keeper', 'Zebra Keeper']);
     expect(byName.body.total).toBe(2);
 
-    const byEmail = await api.request<{ items: User[] }>('GET', '/api/users?search=zoo.example', { token: api.adminToken });
+    const byEmail = await api.request<{ items: User[] }>('GET', '/api/users?search=zoo.example', {
+      token: api.adminToken,
+    });
     expect(byEmail.body.items).toHaveLength(3);
 
-    const operators = await api.request<{ items: User[] }>('GET', '/api/users?search=zoo.example&role=operator', { token: api.adminToken });
+    const operators = await api.request<{ items: User[] }>('GET', '/api/users?search=zoo.example&role=operator', {
+      token: api.adminToken,
+    });
     expect(operators.body.items.map((user) => user.name).sort()).toEqual(['Night Guard', 'Zebra Keeper']);
 
-    const wildcard = await api.request<{ items: User[] }>('GET', `/api/users?search=${encodeURIComponent('%')}`, { token: api.adminToken });
+    const wildcard = await api.request<{ items: User[] }>('GET', `/api/users?search=${encodeURIComponent('%')}`, {
+      token: api.adminToken,
+    });
     expect(wildcard.body.items).toHaveLength(0);
 
     const badRole = await api.request('GET', '/api/users?role=root', { token: api.adminToken });
@@ -183,13 +223,19 @@ describe('users', () => {
   });
 
   it('pages through users in order', async () => {
-    const all = await api.request<{ items: User[]; total: number }>('GET', '/api/users?order=asc&pageSize=200', { token: api.adminToken });
+    const all = await api.request<{ items: User[]; total: number }>('GET', '/api/users?order=asc&pageSize=200', {
+      token: api.adminToken,
+    });
     expect(all.body.total).toBeGreaterThanOrEqual(6);
     expect(all.body.items[0].email).toBe(ADMIN_EMAIL);
 
-    const page2 = await api.request<{ items: User[]; total: number; page: number; pageSize: number }>('GET', '/api/users?order=asc&page=2&pageSize=2', {
-      token: api.adminToken,
-    });
+    const page2 = await api.request<{ items: User[]; total: number; page: number; pageSize: number }>(
+      'GET',
+      '/api/users?order=asc&page=2&pageSize=2',
+      {
+        token: api.adminToken,
+      },
+    );
     expect(page2.status).toBe(200);
     expect(page2.body.page).toBe(2);
     expect(page2.body.pageSize).toBe(2);
