@@ -40,7 +40,7 @@ export default tseslint.config(
       'frontend/**',
       '**/*.mjs',
       '**/*.js',
-      '**/vitest.config.mts',
+      '**/*.mts',
     ],
   },
   js.configs.recommended,
@@ -67,7 +67,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: rule.patterns, message: rule.message }] }] },
   })),
   {
-    files: ['**/*.spec.ts', '**/test/**/*.ts'],
+    files: ['**/*.spec.ts', '**/test/**/*.ts', 'tests/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -31,7 +31,11 @@ describe('mode one across three agents', () => {
   const runsOf = async (pipelineId: string): Promise<Run[]> => {
     const runs: Run[] = [];
     for (let page = 1; ; page++) {
-      const body = await api.expect<{ items: Run[]; total: number }>(200, 'GET', `/api/runs?pipelineId=${pipelineId}&pageSize=200&page=${page}&order=asc`);
+      const body = await api.expect<{ items: Run[]; total: number }>(
+        200,
+        'GET',
+        `/api/runs?pipelineId=${pipelineId}&pageSize=200&page=${page}&order=asc`,
+      );
       runs.push(...body.items);
       if (runs.length >= body.total || body.items.length === 0) {
         return runs;
@@ -43,11 +47,21 @@ describe('mode one across three agents', () => {
     etcd = await startEtcd();
     database = await createDatabase();
     api = await startApi({ databaseUrl: database.url, etcdEndpoints: etcd.endpoint, namespace });
-    const token = await api.expect(201, 'POST', '/api/enrollment-tokens', { name: 'mode-one', labels: { pool: 'one' } });
+    const token = await api.expect(201, 'POST', '/api/enrollment-tokens', {
+      name: 'mode-one',
+      labels: { pool: 'one' },
+    });
     for (const name of ['one-a', 'one-b', 'one-c']) {
       agents.set(
         name,
-        startAgent({ apiUrl: api.url, etcdEndpoints: etcd.endpoint, namespace, name, enrollToken: token.token, env: { ECTS_LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS) } }),
+        startAgent({
+          apiUrl: api.url,
+          etcdEndpoints: etcd.endpoint,
+          namespace,
+          name,
+          enrollToken: token.token,
+          env: { ECTS_LEASE_TTL_SECONDS: String(LEASE_TTL_SECONDS) },
+        }),
       );
     }
     await waitFor(
@@ -66,7 +80,11 @@ describe('mode one across three agents', () => {
   });
 
   it('runs each fire exactly once, and carries on when the winner is killed', async () => {
-    const task = await api.expect(201, 'POST', '/api/tasks', { name: 'one-task', kind: 'shell', config: { command: 'echo one' } });
+    const task = await api.expect(201, 'POST', '/api/tasks', {
+      name: 'one-task',
+      kind: 'shell',
+      config: { command: 'echo one' },
+    });
     const pipeline = await api.expect(201, 'POST', '/api/pipelines', {
       name: 'one-pipeline',
       cron: '* * * * * *',
@@ -74,13 +92,24 @@ describe('mode one across three agents', () => {
       nodeSelector: { pool: 'one' },
       steps: [{ taskId: task.id }],
     });
-    const nodes = (await api.expect<{ items: { id: string; name: string }[] }>(200, 'GET', '/api/nodes?label=pool=one')).items;
+    const nodes = (await api.expect<{ items: { id: string; name: string }[] }>(200, 'GET', '/api/nodes?label=pool=one'))
+      .items;
     const nameOf = new Map(nodes.map((node) => [node.id, node.name]));
 
-    const firstFire = await waitFor('the first run', () => runsOf(pipeline.id), (runs) => runs.length > 0, 15_000);
+    const firstFire = await waitFor(
+      'the first run',
+      () => runsOf(pipeline.id),
+      (runs) => runs.length > 0,
+      15_000,
+    );
     const start = new Date(firstFire[0].scheduledAt).getTime();
     const windowEnd = start + 60_000;
-    await waitFor('60 fires', () => runsOf(pipeline.id), (runs) => runs.some((run) => new Date(run.scheduledAt).getTime() >= windowEnd), 90_000);
+    await waitFor(
+      '60 fires',
+      () => runsOf(pipeline.id),
+      (runs) => runs.some((run) => new Date(run.scheduledAt).getTime() >= windowEnd),
+      90_000,
+    );
 
     // Kill the agent that ran the latest fire, and see the others carry on.
     const before = await runsOf(pipeline.id);

@@ -45,9 +45,20 @@ describe('agents run pipelines through etcd', () => {
   const createShellPipeline = async (
     name: string,
     command: string,
-    options: { cron?: string; timeoutSeconds?: number; stepTimeoutSeconds?: number; nodeIds?: string[]; mode?: string; enabled?: boolean } = {},
+    options: {
+      cron?: string;
+      timeoutSeconds?: number;
+      stepTimeoutSeconds?: number;
+      nodeIds?: string[];
+      mode?: string;
+      enabled?: boolean;
+    } = {},
   ): Promise<{ pipelineId: string; taskId: string }> => {
-    const task = await api.expect(201, 'POST', '/api/tasks', { name: `${name}-task`, kind: 'shell', config: { command } });
+    const task = await api.expect(201, 'POST', '/api/tasks', {
+      name: `${name}-task`,
+      kind: 'shell',
+      config: { command },
+    });
     const pipeline = await api.expect(201, 'POST', '/api/pipelines', {
       name,
       cron: options.cron ?? '0 0 1 1 *',
@@ -65,7 +76,11 @@ describe('agents run pipelines through etcd', () => {
     (await api.expect<{ items: Run[] }>(200, 'GET', `/api/runs?pipelineId=${pipelineId}&pageSize=200&order=asc`)).items;
 
   const outputOf = async (runId: string, position = 0): Promise<string> => {
-    const logs = await api.expect<{ chunks: { chunk: string }[] }>(200, 'GET', `/api/runs/${runId}/steps/${position}/logs?limit=5000`);
+    const logs = await api.expect<{ chunks: { chunk: string }[] }>(
+      200,
+      'GET',
+      `/api/runs/${runId}/steps/${position}/logs?limit=5000`,
+    );
 
     return logs.chunks.map((chunk) => chunk.chunk).join('');
   };
@@ -80,7 +95,9 @@ describe('agents run pipelines through etcd', () => {
 
     const node = await waitFor(
       'the agent to come online',
-      async () => (await api.expect<{ items: { id: string; status: string }[] }>(200, 'GET', '/api/nodes?search=e2e-node-1')).items[0],
+      async () =>
+        (await api.expect<{ items: { id: string; status: string }[] }>(200, 'GET', '/api/nodes?search=e2e-node-1'))
+          .items[0],
       (found) => found?.status === 'online',
       30_000,
     ).catch((error: unknown) => {
@@ -97,9 +114,16 @@ describe('agents run pipelines through etcd', () => {
   });
 
   it('fires on the next second boundary and records the output', async () => {
-    const { pipelineId } = await createShellPipeline('every-second', 'echo "fired at $(date +%s)"', { cron: '* * * * * *' });
+    const { pipelineId } = await createShellPipeline('every-second', 'echo "fired at $(date +%s)"', {
+      cron: '* * * * * *',
+    });
 
-    const runs = await waitFor('two finished runs', () => runsOf(pipelineId), (found) => found.filter((run) => run.status === 'succeeded').length >= 2, 15_000);
+    const runs = await waitFor(
+      'two finished runs',
+      () => runsOf(pipelineId),
+      (found) => found.filter((run) => run.status === 'succeeded').length >= 2,
+      15_000,
+    );
     await api.expect(200, 'POST', `/api/pipelines/${pipelineId}/disable`);
     const run = runs.find((candidate) => candidate.status === 'succeeded')!;
 
@@ -112,26 +136,41 @@ describe('agents run pipelines through etcd', () => {
 
   it('applies an edit without restarting the agent', async () => {
     const { pipelineId, taskId } = await createShellPipeline('edited', 'echo before', { cron: '* * * * * *' });
-    await waitFor('a run of the first version', () => runsOf(pipelineId), (found) => found.some((run) => run.status === 'succeeded'));
+    await waitFor(
+      'a run of the first version',
+      () => runsOf(pipelineId),
+      (found) => found.some((run) => run.status === 'succeeded'),
+    );
 
     await api.expect(200, 'PATCH', `/api/tasks/${taskId}`, { config: { command: 'echo after' } });
     const editedAt = Date.now();
     const runs = await waitFor(
       'a run of the edited version',
       () => runsOf(pipelineId),
-      (found) => found.some((run) => run.status === 'succeeded' && new Date(run.scheduledAt).getTime() > editedAt + 1_000),
+      (found) =>
+        found.some((run) => run.status === 'succeeded' && new Date(run.scheduledAt).getTime() > editedAt + 1_000),
     );
     await api.expect(200, 'POST', `/api/pipelines/${pipelineId}/disable`);
-    const later = runs.filter((run) => run.status === 'succeeded' && new Date(run.scheduledAt).getTime() > editedAt + 1_000);
+    const later = runs.filter(
+      (run) => run.status === 'succeeded' && new Date(run.scheduledAt).getTime() > editedAt + 1_000,
+    );
 
     expect(await outputOf(later[0].id)).toBe('after\n');
   });
 
   it('leaves no process behind after a step timeout', async () => {
     const marker = `sleep 3${Math.floor(Math.random() * 1000)}`;
-    const { pipelineId } = await createShellPipeline('forking', `${marker}1 & ${marker}2`, { stepTimeoutSeconds: 1, enabled: false });
+    const { pipelineId } = await createShellPipeline('forking', `${marker}1 & ${marker}2`, {
+      stepTimeoutSeconds: 1,
+      enabled: false,
+    });
 
-    const started = await api.expect<{ runs: { runId: string }[] }>(201, 'POST', `/api/pipelines/${pipelineId}/runs`, {});
+    const started = await api.expect<{ runs: { runId: string }[] }>(
+      201,
+      'POST',
+      `/api/pipelines/${pipelineId}/runs`,
+      {},
+    );
     const runId = started.runs[0].runId;
     const run = await waitFor(
       'the run to time out',
@@ -141,19 +180,38 @@ describe('agents run pipelines through etcd', () => {
     );
 
     expect(run.status).toMatch(/failed|timed_out/);
-    await waitFor('the forked children to be gone', () => Promise.resolve(processesWith(marker)), (pids) => pids.length === 0, 10_000);
+    await waitFor(
+      'the forked children to be gone',
+      () => Promise.resolve(processesWith(marker)),
+      (pids) => pids.length === 0,
+      10_000,
+    );
     expect(processesWith(marker)).toEqual([]);
   });
 
   it('kills a running run within a second or two', async () => {
     const { pipelineId } = await createShellPipeline('long', 'echo started; sleep 120', { enabled: false });
-    const started = await api.expect<{ runs: { runId: string }[] }>(201, 'POST', `/api/pipelines/${pipelineId}/runs`, {});
+    const started = await api.expect<{ runs: { runId: string }[] }>(
+      201,
+      'POST',
+      `/api/pipelines/${pipelineId}/runs`,
+      {},
+    );
     const runId = started.runs[0].runId;
-    await waitFor('the output of the long run', () => outputOf(runId).catch(() => ''), (output) => output.includes('started'));
+    await waitFor(
+      'the output of the long run',
+      () => outputOf(runId).catch(() => ''),
+      (output) => output.includes('started'),
+    );
 
     const killedAt = Date.now();
     await api.expect(202, 'POST', `/api/runs/${runId}/kill`);
-    const run = await waitFor('the run to be killed', () => api.expect<Run>(200, 'GET', `/api/runs/${runId}`), (found) => found.status === 'killed', 10_000);
+    const run = await waitFor(
+      'the run to be killed',
+      () => api.expect<Run>(200, 'GET', `/api/runs/${runId}`),
+      (found) => found.status === 'killed',
+      10_000,
+    );
 
     expect(run.status).toBe('killed');
     expect(Date.now() - killedAt).toBeLessThan(5_000);
@@ -161,7 +219,11 @@ describe('agents run pipelines through etcd', () => {
 
   it('keeps firing while the API is down and records every run afterwards', async () => {
     const { pipelineId } = await createShellPipeline('through-outage', 'echo tick', { cron: '* * * * * *' });
-    await waitFor('a first run', () => runsOf(pipelineId), (found) => found.length > 0);
+    await waitFor(
+      'a first run',
+      () => runsOf(pipelineId),
+      (found) => found.length > 0,
+    );
 
     await api.process.stop();
     const downFrom = Date.now();
@@ -174,11 +236,19 @@ describe('agents run pipelines through etcd', () => {
     const runs = await waitFor(
       'the runs of the outage to be reported',
       () => runsOf(pipelineId),
-      (found) => found.filter((run) => new Date(run.scheduledAt).getTime() > downFrom + 1_000 && new Date(run.scheduledAt).getTime() < downTo - 1_000).length >= 7,
+      (found) =>
+        found.filter(
+          (run) =>
+            new Date(run.scheduledAt).getTime() > downFrom + 1_000 &&
+            new Date(run.scheduledAt).getTime() < downTo - 1_000,
+        ).length >= 7,
       20_000,
     );
     const seconds = runs.map((run) => new Date(run.scheduledAt).getTime());
-    const duringOutage = runs.filter((run) => new Date(run.scheduledAt).getTime() > downFrom + 1_000 && new Date(run.scheduledAt).getTime() < downTo - 1_000);
+    const duringOutage = runs.filter(
+      (run) =>
+        new Date(run.scheduledAt).getTime() > downFrom + 1_000 && new Date(run.scheduledAt).getTime() < downTo - 1_000,
+    );
 
     expect(new Set(seconds).size).toBe(seconds.length);
     expect(duringOutage.every((run) => run.status === 'succeeded')).toBe(true);
@@ -187,7 +257,11 @@ describe('agents run pipelines through etcd', () => {
 
   it('keeps firing while etcd restarts', async () => {
     const { pipelineId } = await createShellPipeline('through-etcd-restart', 'echo tock', { cron: '* * * * * *' });
-    await waitFor('a first run', () => runsOf(pipelineId), (found) => found.length > 0);
+    await waitFor(
+      'a first run',
+      () => runsOf(pipelineId),
+      (found) => found.length > 0,
+    );
 
     await etcd.stop();
     const downFrom = Date.now();
@@ -200,11 +274,19 @@ describe('agents run pipelines through etcd', () => {
     const runs = await waitFor(
       'the runs of the etcd outage',
       () => runsOf(pipelineId),
-      (found) => found.filter((run) => new Date(run.scheduledAt).getTime() > downFrom && new Date(run.scheduledAt).getTime() < downTo).length >= 4,
+      (found) =>
+        found.filter(
+          (run) => new Date(run.scheduledAt).getTime() > downFrom && new Date(run.scheduledAt).getTime() < downTo,
+        ).length >= 4,
     );
     const seconds = runs.map((run) => new Date(run.scheduledAt).getTime());
 
     expect(new Set(seconds).size).toBe(seconds.length);
-    await waitFor('the node to be online again', () => api.expect(200, 'GET', `/api/nodes/${nodeId}`), (node: { status: string }) => node.status === 'online', 30_000);
+    await waitFor(
+      'the node to be online again',
+      () => api.expect(200, 'GET', `/api/nodes/${nodeId}`),
+      (node: { status: string }) => node.status === 'online',
+      30_000,
+    );
   });
 });

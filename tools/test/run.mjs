@@ -39,8 +39,13 @@ async function main() {
   log(`etcd on ${etcd.endpoint}`);
 
   let exitCode = 1;
+  let lintFailed = false;
   try {
     runStep('npx', ['nx', 'run-many', '-t', 'build', '--output-style=static']);
+
+    // Lint counts as one test, so a lint error fails the run and shows in the summary.
+    log('npx eslint .');
+    lintFailed = spawnSync('npx', ['eslint', '.'], { cwd: root, stdio: 'inherit' }).status !== 0;
 
     mkdirSync(resultsDir, { recursive: true });
     rmSync(resultsFile, { force: true });
@@ -87,9 +92,14 @@ async function main() {
     failed = 1;
   }
 
+  if (lintFailed) {
+    failed += 1;
+  } else {
+    passed += 1;
+  }
   process.stdout.write(`tests: ${passed} passed, ${failed} failed\n`);
 
-  return exitCode;
+  return lintFailed && exitCode === 0 ? 1 : exitCode;
 }
 
 main()

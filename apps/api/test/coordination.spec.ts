@@ -45,7 +45,10 @@ describe('API coordination through etcd', () => {
   };
 
   const createTask = async (name: string, command = 'echo hello'): Promise<string> => {
-    const response = await api.request('POST', '/api/tasks', { token: api.adminToken, body: { name, kind: 'shell', config: { command } } });
+    const response = await api.request('POST', '/api/tasks', {
+      token: api.adminToken,
+      body: { name, kind: 'shell', config: { command } },
+    });
     expect(response.status).toBe(201);
 
     return response.body.id as string;
@@ -75,16 +78,28 @@ describe('API coordination through etcd', () => {
     expect(created.status).toBe(201);
     const pipelineId = created.body.id as string;
 
-    const first = await eventually(() => readAssignment(nodeId, pipelineId), (value) => value !== null);
+    const first = await eventually(
+      () => readAssignment(nodeId, pipelineId),
+      (value) => value !== null,
+    );
     expect(first?.version).toBe(1);
     expect(first?.steps[0].task.config).toEqual({ command: 'echo hello' });
     expect(first?.nodeIds).toEqual([nodeId]);
 
-    await api.request('PATCH', `/api/pipelines/${pipelineId}`, { token: api.adminToken, body: { cron: '*/7 * * * * *' } });
-    const edited = await eventually(() => readAssignment(nodeId, pipelineId), (value) => value?.cron === '*/7 * * * * *');
+    await api.request('PATCH', `/api/pipelines/${pipelineId}`, {
+      token: api.adminToken,
+      body: { cron: '*/7 * * * * *' },
+    });
+    const edited = await eventually(
+      () => readAssignment(nodeId, pipelineId),
+      (value) => value?.cron === '*/7 * * * * *',
+    );
     expect(edited?.version).toBe(2);
 
-    await api.request('PATCH', `/api/tasks/${taskId}`, { token: api.adminToken, body: { config: { command: 'echo changed' } } });
+    await api.request('PATCH', `/api/tasks/${taskId}`, {
+      token: api.adminToken,
+      body: { config: { command: 'echo changed' } },
+    });
     const taskEdited = await eventually(
       () => readAssignment(nodeId, pipelineId),
       (value) => (value?.steps[0].task.config as { command: string }).command === 'echo changed',
@@ -92,19 +107,44 @@ describe('API coordination through etcd', () => {
     expect(taskEdited?.version).toBe(3);
 
     await api.request('POST', `/api/pipelines/${pipelineId}/disable`, { token: api.adminToken });
-    expect(await eventually(() => readAssignment(nodeId, pipelineId), (value) => value === null)).toBeNull();
+    expect(
+      await eventually(
+        () => readAssignment(nodeId, pipelineId),
+        (value) => value === null,
+      ),
+    ).toBeNull();
 
     await api.request('POST', `/api/pipelines/${pipelineId}/enable`, { token: api.adminToken });
-    expect(await eventually(() => readAssignment(nodeId, pipelineId), (value) => value !== null)).not.toBeNull();
+    expect(
+      await eventually(
+        () => readAssignment(nodeId, pipelineId),
+        (value) => value !== null,
+      ),
+    ).not.toBeNull();
 
     await api.request('DELETE', `/api/pipelines/${pipelineId}/nodes/${nodeId}`, { token: api.adminToken });
-    expect(await eventually(() => readAssignment(nodeId, pipelineId), (value) => value === null)).toBeNull();
+    expect(
+      await eventually(
+        () => readAssignment(nodeId, pipelineId),
+        (value) => value === null,
+      ),
+    ).toBeNull();
 
     await api.request('PUT', `/api/pipelines/${pipelineId}/nodes/${nodeId}`, { token: api.adminToken });
-    expect(await eventually(() => readAssignment(nodeId, pipelineId), (value) => value !== null)).not.toBeNull();
+    expect(
+      await eventually(
+        () => readAssignment(nodeId, pipelineId),
+        (value) => value !== null,
+      ),
+    ).not.toBeNull();
 
     await api.request('DELETE', `/api/pipelines/${pipelineId}`, { token: api.adminToken });
-    expect(await eventually(() => readAssignment(nodeId, pipelineId), (value) => value === null)).toBeNull();
+    expect(
+      await eventually(
+        () => readAssignment(nodeId, pipelineId),
+        (value) => value === null,
+      ),
+    ).toBeNull();
   });
 
   it('publishes by label selector and follows label changes', async () => {
@@ -117,15 +157,28 @@ describe('API coordination through etcd', () => {
     });
     const pipelineId = created.body.id as string;
 
-    expect(await eventually(() => readAssignment(nodeId, pipelineId), (value) => value !== null)).not.toBeNull();
+    expect(
+      await eventually(
+        () => readAssignment(nodeId, pipelineId),
+        (value) => value !== null,
+      ),
+    ).not.toBeNull();
     expect(await readAssignment(otherId, pipelineId)).toBeNull();
 
     await api.request('PATCH', `/api/nodes/${otherId}`, { token: api.adminToken, body: { labels: { role: 'db' } } });
-    const both = await eventually(() => readAssignment(otherId, pipelineId), (value) => value !== null);
+    const both = await eventually(
+      () => readAssignment(otherId, pipelineId),
+      (value) => value !== null,
+    );
     expect(both?.nodeIds.sort()).toEqual([nodeId, otherId].sort());
 
     await api.request('PATCH', `/api/nodes/${nodeId}`, { token: api.adminToken, body: { labels: { role: 'cache' } } });
-    expect(await eventually(() => readAssignment(nodeId, pipelineId), (value) => value === null)).toBeNull();
+    expect(
+      await eventually(
+        () => readAssignment(nodeId, pipelineId),
+        (value) => value === null,
+      ),
+    ).toBeNull();
   });
 
   it('reconcile repairs missing and stray assignments', async () => {
@@ -136,7 +189,10 @@ describe('API coordination through etcd', () => {
       body: { name: 'reconcile-pipeline', cron: '0 * * * *', steps: [{ taskId }], nodeIds: [nodeId] },
     });
     const pipelineId = created.body.id as string;
-    await eventually(() => readAssignment(nodeId, pipelineId), (value) => value !== null);
+    await eventually(
+      () => readAssignment(nodeId, pipelineId),
+      (value) => value !== null,
+    );
 
     await etcdClient.delete(keys.assignment(nodeId, pipelineId));
     const strayKey = keys.assignment(nodeId, uuidv7());
@@ -155,7 +211,16 @@ describe('API coordination through etcd', () => {
     const lease = await etcdClient.grantLease(5);
     await etcdClient.put(
       keys.node(nodeId),
-      JSON.stringify({ nodeId, name: 'presence-1', host: 'host-a', labels: {}, version: '9.9.9', os: 'linux', startedAt: new Date().toISOString(), maxConcurrentRuns: 4 }),
+      JSON.stringify({
+        nodeId,
+        name: 'presence-1',
+        host: 'host-a',
+        labels: {},
+        version: '9.9.9',
+        os: 'linux',
+        startedAt: new Date().toISOString(),
+        maxConcurrentRuns: 4,
+      }),
       { lease },
     );
 
@@ -205,12 +270,22 @@ describe('API coordination through etcd', () => {
       agent.timeout(5_000).emitWithAck(AGENT_EVENTS.events, { events });
 
     beforeAll(async () => {
-      const token = await api.request('POST', '/api/enrollment-tokens', { token: api.adminToken, body: { name: 'test agents', labels: { zone: 'a' }, maxUses: 2 } });
+      const token = await api.request('POST', '/api/enrollment-tokens', {
+        token: api.adminToken,
+        body: { name: 'test agents', labels: { zone: 'a' }, maxUses: 2 },
+      });
       expect(token.status).toBe(201);
       expect(token.body.command).toContain(token.body.token);
 
       const enrolled = await api.request('POST', '/api/agents/enroll', {
-        body: { token: token.body.token, name: 'agent-1', host: 'host-1', labels: { role: 'worker' }, os: 'linux', version: '1.0.0' },
+        body: {
+          token: token.body.token,
+          name: 'agent-1',
+          host: 'host-1',
+          labels: { role: 'worker' },
+          os: 'linux',
+          version: '1.0.0',
+        },
       });
       expect(enrolled.status).toBe(201);
       nodeId = enrolled.body.nodeId;
@@ -221,7 +296,11 @@ describe('API coordination through etcd', () => {
       });
       expect(again.status).toBe(409);
 
-      agent = io(`${api.baseUrl}${AGENT_NAMESPACE}`, { auth: { nodeId, credential }, transports: ['websocket'], reconnection: false });
+      agent = io(`${api.baseUrl}${AGENT_NAMESPACE}`, {
+        auth: { nodeId, credential },
+        transports: ['websocket'],
+        reconnection: false,
+      });
       await new Promise<void>((resolve, reject) => {
         agent.on('connect', () => resolve());
         agent.on('connect_error', reject);
@@ -240,7 +319,11 @@ describe('API coordination through etcd', () => {
     });
 
     it('rejects an agent with a wrong credential', async () => {
-      const intruder = io(`${api.baseUrl}${AGENT_NAMESPACE}`, { auth: { nodeId, credential: 'ectsn_wrong' }, transports: ['websocket'], reconnection: false });
+      const intruder = io(`${api.baseUrl}${AGENT_NAMESPACE}`, {
+        auth: { nodeId, credential: 'ectsn_wrong' },
+        transports: ['websocket'],
+        reconnection: false,
+      });
       const disconnected = await new Promise<boolean>((resolve) => {
         intruder.on('disconnect', () => resolve(true));
         setTimeout(() => resolve(intruder.connected === false), 3_000);
@@ -285,7 +368,18 @@ describe('API coordination through etcd', () => {
         },
         {
           seq: 4,
-          event: { type: 'step.finished', runId, position: 0, status: 'succeeded', attempts: 1, exitCode: 0, httpStatus: null, errorMessage: null, finishedAt: now, outputBytes: 14 },
+          event: {
+            type: 'step.finished',
+            runId,
+            position: 0,
+            status: 'succeeded',
+            attempts: 1,
+            exitCode: 0,
+            httpStatus: null,
+            errorMessage: null,
+            finishedAt: now,
+            outputBytes: 14,
+          },
         },
         { seq: 5, event: { type: 'run.finished', runId, status: 'succeeded', finishedAt: now, exitSummary: null } },
       ];
@@ -316,12 +410,34 @@ describe('API coordination through etcd', () => {
       const ack = await send([
         {
           seq: 10,
-          event: { type: 'run.started', runId, pipelineId: uuidv7(), pipelineName: 'noisy', pipelineVersion: 1, trigger: 'schedule', triggeredBy: null, scheduledAt: now, startedAt: now, steps: [{ position: 0, role: 'step', task }] },
+          event: {
+            type: 'run.started',
+            runId,
+            pipelineId: uuidv7(),
+            pipelineName: 'noisy',
+            pipelineVersion: 1,
+            trigger: 'schedule',
+            triggeredBy: null,
+            scheduledAt: now,
+            startedAt: now,
+            steps: [{ position: 0, role: 'step', task }],
+          },
         },
         { seq: 11, event: { type: 'step.output', runId, position: 0, chunks } },
         {
           seq: 12,
-          event: { type: 'step.finished', runId, position: 0, status: 'succeeded', attempts: 1, exitCode: 0, httpStatus: null, errorMessage: null, finishedAt: now, outputBytes: 4096 },
+          event: {
+            type: 'step.finished',
+            runId,
+            position: 0,
+            status: 'succeeded',
+            attempts: 1,
+            exitCode: 0,
+            httpStatus: null,
+            errorMessage: null,
+            finishedAt: now,
+            outputBytes: 4096,
+          },
         },
       ]);
       expect(ack.ok).toBe(true);
@@ -337,19 +453,44 @@ describe('API coordination through etcd', () => {
     it('streams output to a browser following the run', async () => {
       const runId = uuidv7();
       const now = new Date().toISOString();
-      const browser = io(`${api.baseUrl}${LIVE_NAMESPACE}`, { auth: { token: api.adminToken }, transports: ['websocket'], reconnection: false });
+      const browser = io(`${api.baseUrl}${LIVE_NAMESPACE}`, {
+        auth: { token: api.adminToken },
+        transports: ['websocket'],
+        reconnection: false,
+      });
       await new Promise<void>((resolve) => browser.on('connect', () => resolve()));
       const joined = await browser.timeout(5_000).emitWithAck(LIVE_EVENTS.join, { room: `run:${runId}` });
       expect(joined).toEqual({ ok: true });
 
-      const received = new Promise<{ runId: string; chunks: { data: string }[] }>((resolve) => browser.on(LIVE_EVENTS.output, resolve));
+      const received = new Promise<{ runId: string; chunks: { data: string }[] }>((resolve) =>
+        browser.on(LIVE_EVENTS.output, resolve),
+      );
       const task = { id: uuidv7(), name: 'live', kind: 'shell' as const, config: { command: 'echo live' } };
       await send([
         {
           seq: 20,
-          event: { type: 'run.started', runId, pipelineId: uuidv7(), pipelineName: 'live', pipelineVersion: 1, trigger: 'schedule', triggeredBy: null, scheduledAt: now, startedAt: now, steps: [{ position: 0, role: 'step', task }] },
+          event: {
+            type: 'run.started',
+            runId,
+            pipelineId: uuidv7(),
+            pipelineName: 'live',
+            pipelineVersion: 1,
+            trigger: 'schedule',
+            triggeredBy: null,
+            scheduledAt: now,
+            startedAt: now,
+            steps: [{ position: 0, role: 'step', task }],
+          },
         },
-        { seq: 21, event: { type: 'step.output', runId, position: 0, chunks: [{ sequence: 0, stream: 'stdout', data: 'live line\n' }] } },
+        {
+          seq: 21,
+          event: {
+            type: 'step.output',
+            runId,
+            position: 0,
+            chunks: [{ sequence: 0, stream: 'stdout', data: 'live line\n' }],
+          },
+        },
       ]);
 
       const output = await received;
@@ -360,7 +501,11 @@ describe('API coordination through etcd', () => {
     });
 
     it('rejects a browser without a valid token', async () => {
-      const browser = io(`${api.baseUrl}${LIVE_NAMESPACE}`, { auth: { token: 'not-a-jwt' }, transports: ['websocket'], reconnection: false });
+      const browser = io(`${api.baseUrl}${LIVE_NAMESPACE}`, {
+        auth: { token: 'not-a-jwt' },
+        transports: ['websocket'],
+        reconnection: false,
+      });
       const disconnected = await new Promise<boolean>((resolve) => {
         browser.on('disconnect', () => resolve(true));
         setTimeout(() => resolve(false), 3_000);
@@ -374,7 +519,16 @@ describe('API coordination through etcd', () => {
       const lease = await etcdClient.grantLease(10);
       await etcdClient.put(
         keys.node(nodeId),
-        JSON.stringify({ nodeId, name: 'agent-1', host: 'host-1', labels: {}, version: '1.0.0', os: 'linux', startedAt: new Date().toISOString(), maxConcurrentRuns: 4 }),
+        JSON.stringify({
+          nodeId,
+          name: 'agent-1',
+          host: 'host-1',
+          labels: {},
+          version: '1.0.0',
+          os: 'linux',
+          startedAt: new Date().toISOString(),
+          maxConcurrentRuns: 4,
+        }),
         { lease },
       );
       await eventually(
@@ -387,13 +541,18 @@ describe('API coordination through etcd', () => {
         body: { name: 'run-now-pipeline', cron: '0 0 1 1 *', enabled: false, steps: [{ taskId }], nodeIds: [nodeId] },
       });
 
-      const started = await api.request('POST', `/api/pipelines/${pipeline.body.id}/runs`, { token: api.adminToken, body: {} });
+      const started = await api.request('POST', `/api/pipelines/${pipeline.body.id}/runs`, {
+        token: api.adminToken,
+        body: {},
+      });
       expect(started.status).toBe(201);
       expect(started.body.runs).toHaveLength(1);
       const runId = started.body.runs[0].runId as string;
 
       const commands = await etcdClient.getPrefix(keys.commandsPrefix(nodeId));
-      const runCommand = commands.entries.map((entry) => JSON.parse(entry.value)).find((command) => command.runId === runId);
+      const runCommand = commands.entries
+        .map((entry) => JSON.parse(entry.value))
+        .find((command) => command.runId === runId);
       expect(runCommand.type).toBe('run');
       expect(runCommand.pipeline.id).toBe(pipeline.body.id);
       expect(runCommand.trigger).toBe('manual');
@@ -404,9 +563,16 @@ describe('API coordination through etcd', () => {
       const kill = await api.request('POST', `/api/runs/${runId}/kill`, { token: api.adminToken });
       expect(kill.status).toBe(202);
       const afterKill = await etcdClient.getPrefix(keys.commandsPrefix(nodeId));
-      expect(afterKill.entries.map((entry) => JSON.parse(entry.value)).some((command) => command.type === 'kill' && command.runId === runId)).toBe(true);
+      expect(
+        afterKill.entries
+          .map((entry) => JSON.parse(entry.value))
+          .some((command) => command.type === 'kill' && command.runId === runId),
+      ).toBe(true);
 
-      const unbound = await api.request('POST', `/api/pipelines/${pipeline.body.id}/runs`, { token: api.adminToken, body: { nodeId: uuidv7() } });
+      const unbound = await api.request('POST', `/api/pipelines/${pipeline.body.id}/runs`, {
+        token: api.adminToken,
+        body: { nodeId: uuidv7() },
+      });
       expect(unbound.status).toBe(400);
       expect(unbound.body.errors[0].field).toBe('nodeId');
 

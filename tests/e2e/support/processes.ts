@@ -27,7 +27,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000, intervalMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 15_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
@@ -42,7 +48,9 @@ export async function waitFor<T>(what: string, read: () => Promise<T>, accept: (
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}${lastError ? `, last error ${String(lastError)}` : ''}`);
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what}; last value ${JSON.stringify(last)}${lastError instanceof Error ? `, last error ${lastError.message}` : ''}`,
+  );
 }
 
 /** A child process whose output is kept for failure messages. */
@@ -107,10 +115,18 @@ export class ApiProcess {
     readonly env: Record<string, string>,
   ) {}
 
-  async request<T = any>(method: string, path: string, body?: unknown, token: string | null = this.adminToken): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token: string | null = this.adminToken,
+  ): Promise<ApiResponse<T>> {
     const response = await fetch(`${this.url}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -121,7 +137,9 @@ export class ApiProcess {
   async expect<T = any>(status: number, method: string, path: string, body?: unknown): Promise<T> {
     const response = await this.request<T>(method, path, body);
     if (response.status !== status) {
-      throw new Error(`${method} ${path} answered ${response.status}, expected ${status}: ${JSON.stringify(response.body)}`);
+      throw new Error(
+        `${method} ${path} answered ${response.status}, expected ${status}: ${JSON.stringify(response.body)}`,
+      );
     }
 
     return response.body;
@@ -135,7 +153,12 @@ export interface Database {
 
 export async function createDatabase(): Promise<Database> {
   const server = new URL(SERVER_URL.replace(/^mariadb:/, 'mysql:'));
-  const options = { host: server.hostname, port: Number(server.port || 3306), user: decodeURIComponent(server.username), password: decodeURIComponent(server.password) };
+  const options = {
+    host: server.hostname,
+    port: Number(server.port || 3306),
+    user: decodeURIComponent(server.username),
+    password: decodeURIComponent(server.password),
+  };
   const name = `${DB_PREFIX}${randomBytes(4).toString('hex')}`;
   const connection = await mysql.createConnection(options);
   await connection.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
@@ -152,7 +175,12 @@ export async function createDatabase(): Promise<Database> {
 }
 
 /** Runs `ects init` then `ects serve` as processes against the given database and etcd, and signs in. */
-export async function startApi(options: { databaseUrl: string; etcdEndpoints: string; namespace: string; env?: Record<string, string> }): Promise<ApiProcess> {
+export async function startApi(options: {
+  databaseUrl: string;
+  etcdEndpoints: string;
+  namespace: string;
+  env?: Record<string, string>;
+}): Promise<ApiProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'ects-e2e-api-'));
   const env: Record<string, string> = {
@@ -172,12 +200,25 @@ export async function startApi(options: { databaseUrl: string; etcdEndpoints: st
   };
 
   await runToEnd('ects init', [API_CLI, 'init'], env);
-  const managed = new ManagedProcess(`api:${port}`, spawn(process.execPath, [API_CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const managed = new ManagedProcess(
+    `api:${port}`,
+    spawn(process.execPath, [API_CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   const api = new ApiProcess(`http://127.0.0.1:${port}`, managed, env);
-  await waitFor('the API to answer', () => api.request('GET', '/api/health', undefined, null), (response) => response.status === 200, 30_000).catch((error: unknown) => {
+  await waitFor(
+    'the API to answer',
+    () => api.request('GET', '/api/health', undefined, null),
+    (response) => response.status === 200,
+    30_000,
+  ).catch((error: unknown) => {
     throw new Error(`${String(error)}\nAPI output:\n${managed.logs()}`);
   });
-  const login = await api.request<{ accessToken: string }>('POST', '/api/auth/login', { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }, null);
+  const login = await api.request<{ accessToken: string }>(
+    'POST',
+    '/api/auth/login',
+    { email: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+    null,
+  );
   api.adminToken = login.body.accessToken;
   managed.child.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -186,10 +227,18 @@ export async function startApi(options: { databaseUrl: string; etcdEndpoints: st
 
 /** Restarts an API process on the same port and settings. */
 export async function restartApi(api: ApiProcess): Promise<ApiProcess> {
-  const managed = new ManagedProcess(`api:${api.env['ECTS_PORT']}`, spawn(process.execPath, [API_CLI, 'serve'], { env: api.env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const managed = new ManagedProcess(
+    `api:${api.env['ECTS_PORT']}`,
+    spawn(process.execPath, [API_CLI, 'serve'], { env: api.env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   const restarted = new ApiProcess(api.url, managed, api.env);
   restarted.adminToken = api.adminToken;
-  await waitFor('the API to answer again', () => restarted.request('GET', '/api/health', undefined, null), (response) => response.status === 200, 30_000);
+  await waitFor(
+    'the API to answer again',
+    () => restarted.request('GET', '/api/health', undefined, null),
+    (response) => response.status === 200,
+    30_000,
+  );
 
   return restarted;
 }
@@ -221,9 +270,12 @@ export function startAgent(options: AgentOptions): AgentProcess {
     ...(options.enrollToken ? { ECTS_ENROLL_TOKEN: options.enrollToken } : {}),
     ...options.env,
   };
-  const managed = new ManagedProcess(`agent:${options.name}`, spawn(process.execPath, [AGENT_MAIN, ...[]], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const managed = new ManagedProcess(
+    `agent:${options.name}`,
+    spawn(process.execPath, [AGENT_MAIN, ...[]], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 
-  return Object.assign(managed, { stateDir }) as AgentProcess;
+  return Object.assign<ManagedProcess, { stateDir: string }>(managed, { stateDir });
 }
 
 function runToEnd(name: string, args: string[], env: Record<string, string>): Promise<void> {

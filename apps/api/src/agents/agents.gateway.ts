@@ -54,7 +54,9 @@ export class AgentsGateway implements OnGatewayConnection, OnGatewayDisconnect {
         : null;
 
     if (!node || node.credentialHash === null || node.credentialHash !== hashSecret(auth.credential ?? '')) {
-      this.logger.warn(`Agent connection ${socket.id} rejected: unknown node ${String(auth.nodeId)} or wrong credential`);
+      this.logger.warn(
+        `Agent connection ${socket.id} rejected: unknown node ${String(auth.nodeId)} or wrong credential`,
+      );
       socket.emit('error', { message: 'Node id or credential is not valid; enroll the agent again' });
       socket.disconnect(true);
 

@@ -39,7 +39,9 @@ export class EnrollmentController {
 
   @Post('enrollment-tokens')
   @Roles('admin')
-  @ApiOperation({ summary: 'Create an enrollment token for new agents; the secret and the agent command are returned once' })
+  @ApiOperation({
+    summary: 'Create an enrollment token for new agents; the secret and the agent command are returned once',
+  })
   @ApiCreatedResponse({ type: CreatedEnrollmentTokenDto })
   create(@Body() input: CreateEnrollmentTokenDto, @CurrentActor() actor: Actor): Promise<CreatedEnrollmentTokenDto> {
     return this.enrollment.create(input, actor);
@@ -60,7 +62,10 @@ export class EnrollmentController {
   @UseGuards(ThrottlerGuard)
   @ApiOperation({ summary: 'Join as a node with an enrollment token (called by agents)' })
   @ApiCreatedResponse({ type: EnrolledDto })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'The token is not valid, revoked, expired or used up' })
+  @ApiUnauthorizedResponse({
+    type: ErrorResponseDto,
+    description: 'The token is not valid, revoked, expired or used up',
+  })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'A node of that name has enrolled already' })
   enroll(@Body() input: EnrollDto): Promise<EnrolledDto> {
     return this.enrollment.enroll(input);

@@ -1,4 +1,11 @@
-import { ConflictException, Inject, Injectable, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { DataSource } from 'typeorm';
@@ -63,9 +70,13 @@ export class EnrollmentService {
       await manager.save(token);
 
       const dto = toDto(token);
-      await this.audit.record({ action: 'enrollment_token.create', entityType: 'enrollment_token', entityId: token.id, after: dto }, manager);
+      await this.audit.record(
+        { action: 'enrollment_token.create', entityType: 'enrollment_token', entityId: token.id, after: dto },
+        manager,
+      );
 
-      const etcd = this.config.etcd.endpoints.length > 0 ? this.config.etcd.endpoints.join(',') : 'http://ETCD_HOST:2379';
+      const etcd =
+        this.config.etcd.endpoints.length > 0 ? this.config.etcd.endpoints.join(',') : 'http://ETCD_HOST:2379';
       const command = `ects agent --api-url ${this.config.publicUrl} --etcd-endpoints ${etcd} --enroll-token ${secret}`;
 
       return { ...dto, token: secret, command };
@@ -83,7 +94,10 @@ export class EnrollmentService {
       token.revokedAt ??= new Date();
       await manager.save(token);
       const after = toDto(token);
-      await this.audit.record({ action: 'enrollment_token.revoke', entityType: 'enrollment_token', entityId: id, before, after }, manager);
+      await this.audit.record(
+        { action: 'enrollment_token.revoke', entityType: 'enrollment_token', entityId: id, before, after },
+        manager,
+      );
 
       return after;
     });
@@ -98,16 +112,22 @@ export class EnrollmentService {
       const token = await manager.findOneBy(EnrollmentTokenEntity, { hash: hashSecret(input.token) });
       const now = new Date();
       if (!token || token.revokedAt || (token.expiresAt && token.expiresAt <= now)) {
-        throw new UnauthorizedException('Enrollment token is not valid, revoked or expired; ask an admin for a new one');
+        throw new UnauthorizedException(
+          'Enrollment token is not valid, revoked or expired; ask an admin for a new one',
+        );
       }
       if (token.maxUses !== null && token.uses >= token.maxUses) {
-        throw new UnauthorizedException(`Enrollment token ${token.prefix}… has been used ${token.uses} times, its limit`);
+        throw new UnauthorizedException(
+          `Enrollment token ${token.prefix}… has been used ${token.uses} times, its limit`,
+        );
       }
 
       const credential = generateSecret(NODE_CREDENTIAL_PREFIX);
       let node = await manager.findOneBy(NodeEntity, { name: input.name });
       if (node?.credentialHash) {
-        throw new ConflictException(`Node "${input.name}" has enrolled already; delete it in the console first, or give this agent another name`);
+        throw new ConflictException(
+          `Node "${input.name}" has enrolled already; delete it in the console first, or give this agent another name`,
+        );
       }
 
       const labels = { ...token.labels, ...input.labels };
@@ -129,7 +149,13 @@ export class EnrollmentService {
           entityType: 'node',
           entityId: node.id,
           after: { name: node.name, host: node.host, labels: node.labels, token: token.prefix },
-          actor: { kind: 'system', userId: null, tokenId: null, name: `enrollment token ${token.name}`, role: 'viewer' },
+          actor: {
+            kind: 'system',
+            userId: null,
+            tokenId: null,
+            name: `enrollment token ${token.name}`,
+            role: 'viewer',
+          },
         },
         manager,
       );

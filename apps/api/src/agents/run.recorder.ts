@@ -87,7 +87,12 @@ export class RunRecorder {
     }
   }
 
-  private async runStarted(manager: EntityManager, node: NodeEntity, event: RunStartedEvent, update: LiveUpdate): Promise<void> {
+  private async runStarted(
+    manager: EntityManager,
+    node: NodeEntity,
+    event: RunStartedEvent,
+    update: LiveUpdate,
+  ): Promise<void> {
     const existing = await manager.findOneBy(RunEntity, { id: event.runId });
     const pipelineExists = await manager.existsBy(PipelineEntity, { id: event.pipelineId });
     const run =
@@ -161,7 +166,12 @@ export class RunRecorder {
     }
 
     if (kept.length > 0) {
-      const rows = kept.map((chunk) => ({ stepRunId: step.id, sequence: chunk.sequence, stream: chunk.stream, chunk: chunk.data.slice(0, MAX_CHUNK_CHARS) }));
+      const rows = kept.map((chunk) => ({
+        stepRunId: step.id,
+        sequence: chunk.sequence,
+        stream: chunk.stream,
+        chunk: chunk.data.slice(0, MAX_CHUNK_CHARS),
+      }));
       await manager.createQueryBuilder().insert().into(StepLogEntity).values(rows).orIgnore().execute();
     }
     this.storedBytes.set(step.id, stored);
@@ -172,7 +182,11 @@ export class RunRecorder {
       step.droppedBytes += dropped;
       step.truncated = true;
     }
-    await manager.update(StepRunEntity, { id: step.id }, { outputBytes: step.outputBytes, droppedBytes: step.droppedBytes, truncated: step.truncated });
+    await manager.update(
+      StepRunEntity,
+      { id: step.id },
+      { outputBytes: step.outputBytes, droppedBytes: step.droppedBytes, truncated: step.truncated },
+    );
     update.output.push({ runId: event.runId, position: event.position, chunks: kept });
   }
 
@@ -238,9 +252,26 @@ export class RunRecorder {
     role: StepRunEntity['role'],
     task: StepRunEntity['task'],
   ): Promise<void> {
-    const row = { id: uuidv7(), runId, position, role, task, status: 'pending', attempts: 0, outputBytes: 0, droppedBytes: 0, truncated: false };
+    const row = {
+      id: uuidv7(),
+      runId,
+      position,
+      role,
+      task,
+      status: 'pending',
+      attempts: 0,
+      outputBytes: 0,
+      droppedBytes: 0,
+      truncated: false,
+    };
     // The task snapshot is free-form JSON, which TypeORM's insert typing cannot express.
-    await manager.createQueryBuilder().insert().into(StepRunEntity).values(row as unknown as QueryDeepPartialEntity<StepRunEntity>).orIgnore().execute();
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(StepRunEntity)
+      .values(row as unknown as QueryDeepPartialEntity<StepRunEntity>)
+      .orIgnore()
+      .execute();
   }
 
   private async storedBytesOf(manager: EntityManager, stepRunId: string): Promise<number> {

@@ -54,14 +54,19 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection {
       }
       await this.authenticate(token);
     } catch (error: unknown) {
-      this.logger.warn(`Live connection ${socket.id} rejected: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(
+        `Live connection ${socket.id} rejected: ${error instanceof Error ? error.message : String(error)}`,
+      );
       socket.emit('error', { message: 'Authentication failed; connect with a valid JWT in auth.token' });
       socket.disconnect(true);
     }
   }
 
   @SubscribeMessage(LIVE_EVENTS.join)
-  async join(@ConnectedSocket() socket: Socket, @MessageBody() request: JoinRequest): Promise<{ ok: boolean; error?: string }> {
+  async join(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() request: JoinRequest,
+  ): Promise<{ ok: boolean; error?: string }> {
     if (typeof request?.room !== 'string' || !ROOM_PATTERN.test(request.room)) {
       return { ok: false, error: 'room must be "dashboard", "run:<id>" or "node:<id>"' };
     }
@@ -86,7 +91,10 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection {
       return;
     }
 
-    const payload = await this.jwt.verifyAsync<JwtPayload>(token, { secret: this.config.jwt.secret, algorithms: ['HS256'] });
+    const payload = await this.jwt.verifyAsync<JwtPayload>(token, {
+      secret: this.config.jwt.secret,
+      algorithms: ['HS256'],
+    });
     const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id: payload.sub });
     if (!user || user.disabled || user.tokenVersion !== payload.ver) {
       throw new Error('session has ended');

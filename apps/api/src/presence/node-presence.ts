@@ -103,7 +103,10 @@ export class NodePresence implements LeaderDuty, OnModuleInit {
 
   private enqueue(work: () => Promise<void>): Promise<void> {
     this.queue = this.queue.then(work).catch((error: unknown) => {
-      this.logger.error(`Updating node presence failed: ${describeError(error)}`, error instanceof Error ? error.stack : undefined);
+      this.logger.error(
+        `Updating node presence failed: ${describeError(error)}`,
+        error instanceof Error ? error.stack : undefined,
+      );
     });
 
     return this.queue;
@@ -127,7 +130,9 @@ export class NodePresence implements LeaderDuty, OnModuleInit {
     const nodes = this.dataSource.getRepository(NodeEntity);
     const node = await nodes.findOneBy({ id: nodeId });
     if (!node) {
-      this.logger.warn(`Node ${nodeId} (${registration.name}) registered in etcd but is not in the database; ignoring it`);
+      this.logger.warn(
+        `Node ${nodeId} (${registration.name}) registered in etcd but is not in the database; ignoring it`,
+      );
 
       return;
     }
@@ -187,7 +192,11 @@ export class NodePresence implements LeaderDuty, OnModuleInit {
     const finishedAt = new Date();
     await runs.update(
       { nodeId, status: 'running' },
-      { status: 'lost', finishedAt, exitSummary: 'The node went offline while the run was going; its agent may still report the outcome' },
+      {
+        status: 'lost',
+        finishedAt,
+        exitSummary: 'The node went offline while the run was going; its agent may still report the outcome',
+      },
     );
     for (const run of running) {
       this.live.run({ ...run, status: 'lost', finishedAt });

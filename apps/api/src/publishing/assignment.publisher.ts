@@ -79,7 +79,9 @@ export class AssignmentPublisher implements OnModuleInit, OnApplicationShutdown 
         break;
       case 'node_deleted':
         await this.coordination.deletePrefix(this.keys.assignmentsPrefix(change.nodeId)).catch((error: unknown) => {
-          this.logger.warn(`Removing the assignments of deleted node ${change.nodeId} failed: ${describeError(error)}; reconcile will retry`);
+          this.logger.warn(
+            `Removing the assignments of deleted node ${change.nodeId} failed: ${describeError(error)}; reconcile will retry`,
+          );
         });
         this.schedule(await this.pipelinesAffectedByNode(change.nodeId));
         break;
@@ -91,7 +93,9 @@ export class AssignmentPublisher implements OnModuleInit, OnApplicationShutdown 
     const ids = new Set<string>();
     const bound = await this.dataSource.getRepository(PipelineNodeEntity).findBy({ nodeId });
     bound.forEach((binding) => ids.add(binding.pipelineId));
-    const selecting = await this.dataSource.getRepository(PipelineEntity).find({ select: { id: true }, where: { nodeSelector: Not(IsNull()) } });
+    const selecting = await this.dataSource
+      .getRepository(PipelineEntity)
+      .find({ select: { id: true }, where: { nodeSelector: Not(IsNull()) } });
     selecting.forEach((pipeline) => ids.add(pipeline.id));
     for (const [pipelineId, nodeIds] of this.published) {
       if (nodeIds.has(nodeId)) {
@@ -153,7 +157,10 @@ export class AssignmentPublisher implements OnModuleInit, OnApplicationShutdown 
   /** Publishes one pipeline, or removes it everywhere when it is gone or disabled; returns false on failure. */
   private async publish(pipelineId: string, snapshot: PipelineSnapshot | null): Promise<boolean> {
     const desired = new Set(snapshot?.enabled ? snapshot.nodeIds : []);
-    const previous = new Set([...(this.published.get(pipelineId) ?? []), ...(await this.nodesOfPublishedCopy(pipelineId, desired))]);
+    const previous = new Set([
+      ...(this.published.get(pipelineId) ?? []),
+      ...(await this.nodesOfPublishedCopy(pipelineId, desired)),
+    ]);
 
     try {
       const value = snapshot ? JSON.stringify(snapshot) : '';
@@ -166,7 +173,9 @@ export class AssignmentPublisher implements OnModuleInit, OnApplicationShutdown 
         }
       }
     } catch (error: unknown) {
-      this.logger.warn(`Publishing pipeline ${pipelineId} failed: ${describeError(error)}; retrying in ${RETRY_DELAY_MS} ms`);
+      this.logger.warn(
+        `Publishing pipeline ${pipelineId} failed: ${describeError(error)}; retrying in ${RETRY_DELAY_MS} ms`,
+      );
 
       return false;
     }

@@ -99,12 +99,16 @@ export class Reconciler implements LeaderDuty, OnModuleInit {
 
       this.publisher.rememberPublished(published);
       if (report.written > 0 || report.deleted > 0) {
-        this.logger.log(`Reconcile repaired assignments: ${report.written} written, ${report.deleted} deleted, ${report.unchanged} already right`);
+        this.logger.log(
+          `Reconcile repaired assignments: ${report.written} written, ${report.deleted} deleted, ${report.unchanged} already right`,
+        );
       }
 
       return report;
     } catch (error: unknown) {
-      this.logger.warn(`Reconcile of assignments failed: ${describeError(error)}; the next one runs in ${this.config.reconcileIntervalSeconds} s`);
+      this.logger.warn(
+        `Reconcile of assignments failed: ${describeError(error)}; the next one runs in ${this.config.reconcileIntervalSeconds} s`,
+      );
 
       return null;
     }

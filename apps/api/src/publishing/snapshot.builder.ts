@@ -18,7 +18,10 @@ export class SnapshotBuilder {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Builds snapshots of the given pipelines, or of all when no ids are given; missing ids are left out. */
-  async build(pipelineIds?: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, PipelineSnapshot>> {
+  async build(
+    pipelineIds?: string[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Map<string, PipelineSnapshot>> {
     const pipelines =
       pipelineIds === undefined
         ? await manager.find(PipelineEntity)
@@ -30,7 +33,10 @@ export class SnapshotBuilder {
     }
 
     const ids = pipelines.map((pipeline) => pipeline.id);
-    const steps = await manager.find(PipelineStepEntity, { where: { pipelineId: In(ids) }, order: { position: 'ASC' } });
+    const steps = await manager.find(PipelineStepEntity, {
+      where: { pipelineId: In(ids) },
+      order: { position: 'ASC' },
+    });
     const bindings = await manager.find(PipelineNodeEntity, { where: { pipelineId: In(ids) } });
     const selectorNodes = pipelines.some((pipeline) => pipeline.nodeSelector)
       ? await manager.find(NodeEntity, { select: { id: true, labels: true } })
@@ -50,7 +56,9 @@ export class SnapshotBuilder {
 
     const snapshots = new Map<string, PipelineSnapshot>();
     for (const pipeline of pipelines) {
-      const nodeIds = new Set(bindings.filter((binding) => binding.pipelineId === pipeline.id).map((binding) => binding.nodeId));
+      const nodeIds = new Set(
+        bindings.filter((binding) => binding.pipelineId === pipeline.id).map((binding) => binding.nodeId),
+      );
       for (const node of selectorNodes) {
         if (labelsMatch(pipeline.nodeSelector, node.labels)) {
           nodeIds.add(node.id);
@@ -83,7 +91,7 @@ export class SnapshotBuilder {
 }
 
 function toTaskSnapshot(task: TaskEntity): TaskSnapshot {
-  return { id: task.id, name: task.name, kind: task.kind, config: task.config } as TaskSnapshot;
+  return { id: task.id, name: task.name, kind: task.kind, config: task.config };
 }
 
 function toStepSnapshot(step: PipelineStepEntity, tasks: Map<string, TaskSnapshot>): StepSnapshot | null {

@@ -29,7 +29,11 @@ export class RunCommandsController {
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiConflictResponse({ type: ErrorResponseDto, description: 'No bound node is online, or the pipeline has no steps' })
   @ApiServiceUnavailableResponse({ type: ErrorResponseDto, description: 'etcd is not reachable' })
-  runNow(@Param('id', ParseUUIDPipe) id: string, @Body() input: RunNowDto, @CurrentActor() actor: Actor): Promise<RunNowResultDto> {
+  runNow(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() input: RunNowDto,
+    @CurrentActor() actor: Actor,
+  ): Promise<RunNowResultDto> {
     return this.commands.runNow(id, input, actor);
   }
 

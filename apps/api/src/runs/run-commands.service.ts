@@ -1,4 +1,12 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { AgentCommand } from '@ects/domain';
 import { describeError, EtcdKeys, type Coordination } from '@ects/etcd';
@@ -42,14 +50,23 @@ export class RunCommandsService {
     if (input.nodeId !== undefined && !pipeline.nodeIds.includes(input.nodeId)) {
       throw new BadRequestException({
         message: `nodeId: node ${input.nodeId} is not bound to pipeline "${pipeline.name}"`,
-        errors: [{ field: 'nodeId', message: `node ${input.nodeId} is not bound to the pipeline; bind it first or pick a bound node` }],
+        errors: [
+          {
+            field: 'nodeId',
+            message: `node ${input.nodeId} is not bound to the pipeline; bind it first or pick a bound node`,
+          },
+        ],
       });
     }
 
     const candidates = input.nodeId !== undefined ? [input.nodeId] : pipeline.nodeIds;
-    const online = await this.dataSource.getRepository(NodeEntity).findBy({ id: In(candidates.length > 0 ? candidates : ['']), status: 'online' });
+    const online = await this.dataSource
+      .getRepository(NodeEntity)
+      .findBy({ id: In(candidates.length > 0 ? candidates : ['']), status: 'online' });
     if (online.length === 0) {
-      throw new ConflictException(`No online node runs pipeline "${pipeline.name}"; start an agent on a bound node or bind an online one`);
+      throw new ConflictException(
+        `No online node runs pipeline "${pipeline.name}"; start an agent on a bound node or bind an online one`,
+      );
     }
 
     // In `one` mode a manual run goes to one node too; the least busy one is picked.
@@ -90,7 +107,9 @@ export class RunCommandsService {
         await this.coordination.put(this.keys.command(node.id, command.commandId), JSON.stringify(command), { lease });
       } catch (error: unknown) {
         await this.dataSource.getRepository(RunEntity).delete({ id: run.id });
-        this.logger.warn(`Sending run ${run.id} of pipeline ${pipeline.id} to node ${node.id} failed: ${describeError(error)}`);
+        this.logger.warn(
+          `Sending run ${run.id} of pipeline ${pipeline.id} to node ${node.id} failed: ${describeError(error)}`,
+        );
         throw new ServiceUnavailableException('etcd is not reachable, so the run could not be sent; try again shortly');
       }
       runs.push(run);
@@ -115,9 +134,17 @@ export class RunCommandsService {
       throw new ConflictException(`Run ${runId} has no node any more; it cannot be reached`);
     }
 
-    const command: AgentCommand = { type: 'kill', commandId: uuidv7(), runId, requestedBy: actor.name, requestedAt: new Date().toISOString() };
+    const command: AgentCommand = {
+      type: 'kill',
+      commandId: uuidv7(),
+      runId,
+      requestedBy: actor.name,
+      requestedAt: new Date().toISOString(),
+    };
     try {
-      await this.coordination.put(this.keys.command(run.nodeId, command.commandId), JSON.stringify(command), { lease: await this.commandLease() });
+      await this.coordination.put(this.keys.command(run.nodeId, command.commandId), JSON.stringify(command), {
+        lease: await this.commandLease(),
+      });
     } catch (error: unknown) {
       this.logger.warn(`Sending kill of run ${runId} to node ${run.nodeId} failed: ${describeError(error)}`);
       throw new ServiceUnavailableException('etcd is not reachable, so the kill could not be sent; try again shortly');
@@ -147,7 +174,9 @@ export class RunCommandsService {
       return await this.coordination.grantLease(COMMAND_TTL_SECONDS, { keepAlive: false });
     } catch (error: unknown) {
       this.logger.warn(`Granting a command lease failed: ${describeError(error)}`);
-      throw new ServiceUnavailableException('etcd is not reachable, so the command could not be sent; try again shortly');
+      throw new ServiceUnavailableException(
+        'etcd is not reachable, so the command could not be sent; try again shortly',
+      );
     }
   }
 }

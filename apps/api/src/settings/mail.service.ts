@@ -37,13 +37,19 @@ export class MailService {
     });
 
     try {
-      const info = await transport.sendMail({ from: smtp.from, to: request.to, cc: request.cc, subject: request.subject, text: request.body });
+      const info = await transport.sendMail({
+        from: smtp.from,
+        to: request.to,
+        cc: request.cc,
+        subject: request.subject,
+        text: request.body,
+      });
 
       return info.messageId;
     } catch (error: unknown) {
       const reason = error instanceof Error ? error.message : String(error);
 
-      throw new Error(`Sending through ${smtp.host}:${smtp.port} failed: ${reason}`);
+      throw new Error(`Sending through ${smtp.host}:${smtp.port} failed: ${reason}`, { cause: error });
     } finally {
       transport.close();
     }

@@ -20,7 +20,12 @@ export class TestMailService {
         subject: 'ECTS test mail',
         body: 'This test mail shows that ECTS can send mail with the SMTP settings saved in its console.',
       });
-      await this.audit.record({ action: 'settings.smtp.test', entityType: 'settings', entityId: 'smtp', after: { to } });
+      await this.audit.record({
+        action: 'settings.smtp.test',
+        entityType: 'settings',
+        entityId: 'smtp',
+        after: { to },
+      });
 
       return { messageId, accepted: [to] };
     } catch (error: unknown) {

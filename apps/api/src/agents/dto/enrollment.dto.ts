@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinDate } from 'class-validator';
+import {
+  IsDate,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinDate,
+} from 'class-validator';
 
 import { PageDto, PageQueryDto } from '../../infra/http/pagination';
 import { IsStringMap } from '../../infra/http/string-map.validator';
@@ -20,20 +32,32 @@ export class CreateEnrollmentTokenDto {
   @MaxLength(120)
   name!: string;
 
-  @ApiPropertyOptional({ description: 'Labels every node joining with the token gets', type: 'object', additionalProperties: { type: 'string' } })
+  @ApiPropertyOptional({
+    description: 'Labels every node joining with the token gets',
+    type: 'object',
+    additionalProperties: { type: 'string' },
+  })
   @IsOptional()
   @IsObject()
   @IsStringMap(LABELS_OPTIONS)
   labels?: Record<string, string>;
 
-  @ApiPropertyOptional({ description: 'How many agents may join with it; omit for no limit', minimum: 1, maximum: 100_000 })
+  @ApiPropertyOptional({
+    description: 'How many agents may join with it; omit for no limit',
+    minimum: 1,
+    maximum: 100_000,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(100_000)
   maxUses?: number;
 
-  @ApiPropertyOptional({ type: String, format: 'date-time', description: 'Expiry; omit for a token that does not expire' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Expiry; omit for a token that does not expire',
+  })
   @IsOptional()
   @Type(() => Date)
   @IsDate()
@@ -51,7 +75,11 @@ export class EnrollmentTokenDto {
   @ApiProperty({ description: 'First characters of the secret' })
   prefix!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Labels given to joining nodes' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Labels given to joining nodes',
+  })
   labels!: Record<string, string>;
 
   @ApiProperty({ type: Number, nullable: true, description: 'Most agents that may join with it' })
@@ -89,7 +117,9 @@ export class EnrollDto {
   @MaxLength(200)
   token!: string;
 
-  @ApiProperty({ description: 'Node name, usually the host name; an offline pre-registered node of that name is claimed' })
+  @ApiProperty({
+    description: 'Node name, usually the host name; an offline pre-registered node of that name is claimed',
+  })
   @IsString()
   @Matches(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,118}[A-Za-z0-9])?$/, {
     message: 'name must be letters, digits, . _ - (at most 120), starting and ending with a letter or digit',
@@ -101,7 +131,11 @@ export class EnrollDto {
   @MaxLength(255)
   host!: string;
 
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Labels of the node, added to the token\'s' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: "Labels of the node, added to the token's",
+  })
   @IsObject()
   @IsStringMap(LABELS_OPTIONS)
   labels!: Record<string, string>;

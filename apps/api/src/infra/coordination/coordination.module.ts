@@ -23,7 +23,11 @@ export { COORDINATION } from './coordination.token';
           return new MemoryCoordination({ keys, logger: new Logger(MemoryCoordination.name) });
         }
 
-        return new Etcd3Coordination({ endpoints: config.etcd.endpoints, keys, logger: new Logger(Etcd3Coordination.name) });
+        return new Etcd3Coordination({
+          endpoints: config.etcd.endpoints,
+          keys,
+          logger: new Logger(Etcd3Coordination.name),
+        });
       },
     },
     LeadershipService,

@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { API_ELECTION, describeError, type Campaign, type Coordination } from '@ects/etcd';
 
 import { COORDINATION } from './coordination.token';
@@ -51,7 +57,9 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
       clearTimeout(this.retryTimer);
     }
     await this.stepDown('shutdown');
-    await this.campaign?.resign().catch((error: unknown) => this.logger.warn(`Resigning failed: ${describeError(error)}`));
+    await this.campaign
+      ?.resign()
+      .catch((error: unknown) => this.logger.warn(`Resigning failed: ${describeError(error)}`));
   }
 
   private async enter(): Promise<void> {
@@ -85,10 +93,15 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
       return;
     }
     this.leading = true;
-    this.logger.log(`Replica ${this.candidate} is the API leader; starting ${this.duties.map((duty) => duty.name).join(', ')}`);
+    this.logger.log(
+      `Replica ${this.candidate} is the API leader; starting ${this.duties.map((duty) => duty.name).join(', ')}`,
+    );
     for (const duty of this.duties) {
       await duty.start().catch((error: unknown) => {
-        this.logger.error(`Leader duty ${duty.name} failed to start: ${describeError(error)}`, error instanceof Error ? error.stack : undefined);
+        this.logger.error(
+          `Leader duty ${duty.name} failed to start: ${describeError(error)}`,
+          error instanceof Error ? error.stack : undefined,
+        );
       });
     }
   }
@@ -100,7 +113,11 @@ export class LeadershipService implements OnApplicationBootstrap, BeforeApplicat
     this.leading = false;
     this.logger.log(`Replica ${this.candidate} stops leading (${reason})`);
     for (const duty of this.duties) {
-      await duty.stop().catch((error: unknown) => this.logger.warn(`Leader duty ${duty.name} failed to stop: ${describeError(error)}`));
+      await duty
+        .stop()
+        .catch((error: unknown) =>
+          this.logger.warn(`Leader duty ${duty.name} failed to stop: ${describeError(error)}`),
+        );
     }
   }
 }

@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 
 export class RunNowDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Run on this bound node only; omit to follow the pipeline\'s mode (all bound nodes, or one)' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "Run on this bound node only; omit to follow the pipeline's mode (all bound nodes, or one)",
+  })
   @IsOptional()
   @IsUUID()
   nodeId?: string;
