@@ -278,6 +278,19 @@ describe('audit events', () => {
     expect(logout.actorKind).toBe('user');
   });
 
+  it('records the token as actor', async () => {
+    const token = await call('POST', '/api/tokens', { body: { name: 'audited-script', scopes: ['write'] } });
+    const task = await api.request('POST', '/api/tasks', {
+      token: token.secret as string,
+      body: { name: 'by-token', kind: 'shell', config: { command: 'true' } },
+    });
+    const created = await only('task.create', task.body.id as string);
+
+    expect(created.actorKind).toBe('token');
+    expect(created.actorId).toBe(token.id);
+    expect(created.actorName).toBe(`audited-script (token of ${ADMIN_EMAIL})`);
+  });
+
   it('filters by actor, action and entity', async () => {
     const operator = await api.userWithRole('operator');
     const task = await api.request('POST', '/api/tasks', {
@@ -290,7 +303,7 @@ describe('audit events', () => {
     expect(byActor.every((event) => event.actorName === operator.email)).toBe(true);
 
     const byAction = await events('action=task.create');
-    expect(byAction.length).toBeGreaterThanOrEqual(3);
+    expect(byAction.length).toBeGreaterThanOrEqual(4);
     expect(byAction.every((event) => event.action === 'task.create')).toBe(true);
 
     const byType = await events('entityType=node');
