@@ -19,7 +19,9 @@ export function maskSecrets<T>(value: T): T {
 
   const masked: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    masked[key] = isSecretName(key) && item !== null && item !== undefined && item !== '' ? MASK : maskSecrets(item);
+    // Only text and numbers can hold a secret; flags such as `secret: true` or `passwordSet` stay readable.
+    const hidesValue = (typeof item === 'string' && item !== '') || typeof item === 'number';
+    masked[key] = isSecretName(key) && hidesValue ? MASK : maskSecrets(item);
   }
 
   return masked as T;

@@ -107,7 +107,7 @@ export class AgentsGateway implements OnGatewayConnection, OnGatewayDisconnect {
     }
 
     try {
-      const messageId = await this.mail.send(request);
+      const { messageId } = await this.mail.send(request);
 
       return { ok: true, messageId };
     } catch (error: unknown) {

@@ -1,9 +1,11 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { from, mergeMap, type Observable } from 'rxjs';
 
 import { currentContext } from '../infra/context/request-context';
 import { AuditService } from './audit.service';
+import { NO_AUDIT_KEY } from './no-audit.decorator';
 
 const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -13,11 +15,15 @@ const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  */
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
-  constructor(private readonly audit: AuditService) {}
+  constructor(
+    private readonly audit: AuditService,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<Request>();
-    if (context.getType() !== 'http' || !MUTATING_METHODS.has(request.method)) {
+    const readOnly = this.reflector.get<boolean | undefined>(NO_AUDIT_KEY, context.getHandler()) === true;
+    if (context.getType() !== 'http' || !MUTATING_METHODS.has(request.method) || readOnly) {
       return next.handle();
     }
 

@@ -7,6 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { ChangeFeed } from '../infra/changes/change-feed';
 import { pageOf, skipOf, type Page } from '../infra/http/pagination';
 import { RunEntity } from '../runs/entities/run.entity';
+import { escapeLike, LIKE_ESCAPE } from '../infra/database/like';
 import { CreateNodeDto, NodeDto, NodeQueryDto, UpdateNodeDto } from './dto/node.dto';
 import { NodeEntity } from './entities/node.entity';
 
@@ -21,7 +22,7 @@ export class NodesService {
   async list(query: NodeQueryDto): Promise<Page<NodeDto>> {
     const builder = this.dataSource.getRepository(NodeEntity).createQueryBuilder('node');
     if (query.search !== undefined) {
-      builder.andWhere('node.name LIKE :search', { search: `%${query.search}%` });
+      builder.andWhere(`node.name LIKE :search ESCAPE '${LIKE_ESCAPE}'`, { search: `%${escapeLike(query.search)}%` });
     }
     if (query.status !== undefined) {
       builder.andWhere('node.status = :status', { status: query.status });

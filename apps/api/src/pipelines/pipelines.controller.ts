@@ -10,6 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 
+import { NoAudit } from '../audit/no-audit.decorator';
 import { Roles } from '../auth/auth.decorators';
 import { ErrorResponseDto } from '../infra/http/errors';
 import {
@@ -40,6 +41,7 @@ export class PipelinesController {
 
   @Post('schedule-preview')
   @HttpCode(200)
+  @NoAudit()
   @Roles('viewer')
   @ApiOperation({
     summary: 'Explain a cron expression and list its next fire times in a zone, without saving anything',

@@ -22,6 +22,7 @@ import {
 import { PipelineNodeEntity } from './entities/pipeline-node.entity';
 import { PipelineStepEntity, type StepEnvVar } from './entities/pipeline-step.entity';
 import { PipelineEntity } from './entities/pipeline.entity';
+import { escapeLike, LIKE_ESCAPE } from '../infra/database/like';
 import { toPipelineDto } from './pipelines.mapper';
 import { compileSchedule, describeSchedule } from './schedule';
 
@@ -42,7 +43,9 @@ export class PipelinesService {
   async list(query: PipelineQueryDto): Promise<Page<PipelineDto>> {
     const builder = this.dataSource.getRepository(PipelineEntity).createQueryBuilder('pipeline');
     if (query.search !== undefined) {
-      builder.andWhere('pipeline.name LIKE :search', { search: `%${query.search}%` });
+      builder.andWhere(`pipeline.name LIKE :search ESCAPE '${LIKE_ESCAPE}'`, {
+        search: `%${escapeLike(query.search)}%`,
+      });
     }
     if (query.enabled !== undefined) {
       builder.andWhere('pipeline.enabled = :enabled', { enabled: query.enabled === 'true' });

@@ -19,8 +19,8 @@ export class MailNotConfiguredError extends Error {
 export class MailService {
   constructor(private readonly settings: SettingsService) {}
 
-  /** Sends one plain-text mail and resolves to the message id the server accepted. */
-  async send(request: MailRequest): Promise<string> {
+  /** Sends one plain-text mail and resolves to the message id and the recipients the server accepted. */
+  async send(request: MailRequest): Promise<{ messageId: string; accepted: string[] }> {
     const smtp = await this.settings.smtpForSending();
     if (!smtp.enabled || smtp.host === '') {
       throw new MailNotConfiguredError();
@@ -45,7 +45,7 @@ export class MailService {
         text: request.body,
       });
 
-      return info.messageId;
+      return { messageId: info.messageId, accepted: info.accepted.map(String) };
     } catch (error: unknown) {
       const reason = error instanceof Error ? error.message : String(error);
 

@@ -15,7 +15,7 @@ export class TestMailService {
 
   async send(to: string): Promise<TestMailResultDto> {
     try {
-      const messageId = await this.mail.send({
+      const sent = await this.mail.send({
         to: [to],
         subject: 'ECTS test mail',
         body: 'This test mail shows that ECTS can send mail with the SMTP settings saved in its console.',
@@ -27,7 +27,7 @@ export class TestMailService {
         after: { to },
       });
 
-      return { messageId, accepted: [to] };
+      return sent;
     } catch (error: unknown) {
       if (error instanceof MailNotConfiguredError) {
         throw new ConflictException(error.message);

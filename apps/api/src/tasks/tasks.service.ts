@@ -8,7 +8,7 @@ import { ChangeFeed } from '../infra/changes/change-feed';
 import { pageOf, skipOf, type Page } from '../infra/http/pagination';
 import { PipelineStepEntity } from '../pipelines/entities/pipeline-step.entity';
 import { PipelineEntity } from '../pipelines/entities/pipeline.entity';
-import { containing } from '../users/users.service';
+import { containing } from '../infra/database/like';
 import { CreateTaskDto, TaskDto, TaskQueryDto, TaskUsageDto, UpdateTaskDto } from './dto/task.dto';
 import { TaskEntity } from './entities/task.entity';
 import { maskTaskConfig, parseTaskConfig, restoreMaskedValues } from './task-config';

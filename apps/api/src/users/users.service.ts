@@ -1,10 +1,11 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { DataSource, Raw, type EntityManager, type FindOperator, type FindOptionsWhere } from 'typeorm';
+import { DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../infra/context/request-context';
+import { containing } from '../infra/database/like';
 import { pageOf, skipOf, type Page } from '../infra/http/pagination';
 import { CreateUserDto, ResetPasswordDto, UpdateUserDto, UserDto, UserQueryDto } from './dto/user.dto';
 import { UserEntity } from './entities/user.entity';
@@ -157,16 +158,3 @@ export class UsersService {
 }
 
 /** Escape character of every LIKE pattern here. SQLite has no default one, so each LIKE names it. */
-const LIKE_ESCAPE = '!';
-
-export function escapeLike(text: string): string {
-  return text.replace(/[!%_]/g, (character) => `${LIKE_ESCAPE}${character}`);
-}
-
-/** Matches values that contain `text` literally, on MySQL and SQLite alike. `parameter` must be unique in the query. */
-export function containing(text: string, parameter: string): FindOperator<string> {
-  // TypeORM types every Raw operator as FindOperator<any>.
-  return Raw((column) => `${column} LIKE :${parameter} ESCAPE '${LIKE_ESCAPE}'`, {
-    [parameter]: `%${escapeLike(text)}%`,
-  }) as FindOperator<string>;
-}
