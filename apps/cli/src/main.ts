@@ -1,36 +1,33 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { CommanderError } from 'commander';
 
-const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+import { CliError, EXIT_CODES, messageOf } from './errors';
+import { err } from './output';
+import { buildProgram } from './program';
 
-const USAGE = `Usage: ectsctl <command>
+/** Runs ectsctl with the given arguments and returns its exit code. */
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
 
-ectsctl is the ECTS command line for people and CI scripts.
+    return EXIT_CODES.ok;
+  } catch (error: unknown) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed the help, the version or the usage error.
+      return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
+    }
+    if (error instanceof CliError) {
+      err(`ectsctl: ${error.message}`);
 
-Commands:
-  version     Print the version of ectsctl
+      return error.exitCode;
+    }
 
-Until more commands exist, use the REST API with an API token:
-  curl -H "Authorization: Bearer $ECTS_TOKEN" "$ECTS_SERVER/api/pipelines"
-The OpenAPI document is served at $ECTS_SERVER/api/docs.`;
+    err(`ectsctl: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : messageOf(error)}`);
 
-function main(argv: string[]): number {
-  const [command] = argv;
-  if (command === 'version' || command === '--version') {
-    process.stdout.write(`ectsctl ${version}\n`);
-
-    return 0;
+    return EXIT_CODES.failed;
   }
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(`${USAGE}\n`);
-
-    return command === undefined ? 2 : 0;
-  }
-
-  process.stderr.write(`ectsctl: unknown command "${command}"\n\n${USAGE}\n`);
-
-  return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});
