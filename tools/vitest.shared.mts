@@ -16,6 +16,7 @@ export function projectConfig(name: string, include: string[], overrides: ViteUs
       alias: {
         '@ects/domain': source('libs/domain/src/index.ts'),
         '@ects/etcd': source('libs/etcd/src/index.ts'),
+        '@ects/runner': source('libs/runner/src/index.ts'),
       },
     },
     test: {

@@ -1,0 +1,3 @@
+import { projectConfig } from '../../tools/vitest.shared.mjs';
+
+export default projectConfig('runner', ['src/**/*.spec.ts', 'test/**/*.spec.ts']);
