@@ -7,6 +7,7 @@ import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { EmbeddedModule } from './embedded/embedded.module';
 import { HealthModule } from './health/health.module';
 import { ChangesModule } from './infra/changes/changes.module';
 import type { AppConfig } from './infra/config/config';
@@ -52,6 +53,7 @@ export class AppModule {
         PublishingModule,
         PresenceModule,
         AgentsModule,
+        EmbeddedModule,
       ],
       providers: [{ provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
     };

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 
 import { createApp } from './app.factory';
+import { EmbeddedAgent } from './embedded/embedded-agent.service';
 import { ConfigError, loadConfig } from './infra/config/config';
 
 /** Starts the API: `ects serve`, or `node dist/main.js`. */
@@ -10,6 +11,7 @@ export async function serve(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
   await app.listen(config.port, config.host);
+  await app.get(EmbeddedAgent).start();
 
   const mode =
     config.database.kind === 'sqlite' ? `embedded (SQLite at ${config.database.path})` : 'distributed (MySQL)';

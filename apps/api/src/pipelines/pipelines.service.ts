@@ -1,11 +1,13 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { MASK } from '@ects/domain';
 import { v7 as uuidv7 } from 'uuid';
 import { DataSource, In, type EntityManager } from 'typeorm';
 
 import { AuditService } from '../audit/audit.service';
+import { EMBEDDED_NODE_NAME } from '../embedded/embedded-node';
 import { ChangeFeed } from '../infra/changes/change-feed';
+import { APP_CONFIG, type AppConfig } from '../infra/config/config';
 import type { FieldErrorDto } from '../infra/http/errors';
 import { pageOf, skipOf, type Page } from '../infra/http/pagination';
 import { NodeEntity } from '../nodes/entities/node.entity';
@@ -38,6 +40,7 @@ export class PipelinesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly changes: ChangeFeed,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(query: PipelineQueryDto): Promise<Page<PipelineDto>> {
@@ -109,7 +112,7 @@ export class PipelinesService {
       });
       await manager.save(pipeline);
       await this.replaceSteps(manager, pipeline.id, input.steps, []);
-      await this.replaceBindings(manager, pipeline.id, input.nodeIds ?? []);
+      await this.replaceBindings(manager, pipeline.id, input.nodeIds ?? (await this.defaultNodeIds(manager, input)));
 
       const [after] = await this.toDtos(manager, [pipeline]);
       await this.audit.record(
@@ -301,6 +304,19 @@ export class PipelinesService {
     if (steps.length > 0) {
       await manager.save(steps);
     }
+  }
+
+  /**
+   * In embedded mode a pipeline created without nodes or a selector runs on the embedded agent, so
+   * a first pipeline works without knowing about nodes. Elsewhere it runs nowhere until bound.
+   */
+  private async defaultNodeIds(manager: EntityManager, input: CreatePipelineDto): Promise<string[]> {
+    if (!this.config.embeddedAgent || input.nodeSelector) {
+      return [];
+    }
+    const local = await manager.findOneBy(NodeEntity, { name: EMBEDDED_NODE_NAME });
+
+    return local ? [local.id] : [];
   }
 
   private async replaceBindings(manager: EntityManager, pipelineId: string, nodeIds: string[]): Promise<void> {

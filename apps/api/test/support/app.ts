@@ -8,6 +8,7 @@ import type { Role } from '@ects/domain';
 import { DataSource } from 'typeorm';
 
 import { createApp } from '../../src/app.factory';
+import { EmbeddedAgent } from '../../src/embedded/embedded-agent.service';
 import { loadConfig, type AppConfig } from '../../src/infra/config/config';
 import { initialize } from '../../src/init';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -46,6 +47,8 @@ export interface TestAppOptions {
   database?: 'mariadb' | 'sqlite';
   /** Coordinate through this etcd (a fresh namespace per app) instead of in process. */
   etcdEndpoint?: string;
+  /** Start the agent inside the API, as `ects serve` does in embedded mode. */
+  embeddedAgent?: boolean;
   env?: Record<string, string>;
 }
 
@@ -70,8 +73,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ECTS_ADMIN_PASSWORD: ADMIN_PASSWORD,
     ECTS_LOG_LEVEL: 'error',
     ECTS_LOGIN_LIMIT: '1000',
-    ECTS_EMBEDDED_AGENT: 'false',
-    ...(options.etcdEndpoint ? { ECTS_ETCD_ENDPOINTS: options.etcdEndpoint, ECTS_ETCD_NAMESPACE: `/ects-test-${randomBytes(4).toString('hex')}` } : {}),
+    ECTS_EMBEDDED_AGENT: options.embeddedAgent ? 'true' : 'false',
+    ...(options.etcdEndpoint
+      ? {
+          ECTS_ETCD_ENDPOINTS: options.etcdEndpoint,
+          ECTS_ETCD_NAMESPACE: `/ects-test-${randomBytes(4).toString('hex')}`,
+        }
+      : {}),
     ...options.env,
   });
   await initialize(config);
@@ -80,6 +88,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
+  if (options.embeddedAgent) {
+    // The agent reports to the API's own port, which is known only once it listens.
+    config.publicUrl = baseUrl;
+    await app.get(EmbeddedAgent).start();
+  }
 
   const request = async <T>(
     method: string,

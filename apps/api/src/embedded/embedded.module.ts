@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+
+import { EmbeddedAgent } from './embedded-agent.service';
+
+@Module({ providers: [EmbeddedAgent], exports: [EmbeddedAgent] })
+export class EmbeddedModule {}
