@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 
 import { Public } from '../auth/auth.decorators';
+import { CoordinationHealthIndicator } from './coordination.health';
 import { MigrationsHealthIndicator } from './migrations.health';
 
 @ApiTags('health')
@@ -12,6 +13,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly migrations: MigrationsHealthIndicator,
+    private readonly coordination: CoordinationHealthIndicator,
   ) {}
 
   @Get()
@@ -25,11 +27,12 @@ export class HealthController {
   @Get('ready')
   @Public()
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers and every migration is applied' })
+  @ApiOperation({ summary: 'Readiness: the database and etcd answer and every migration is applied' })
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 2_000 }),
       () => this.migrations.isUpToDate('migrations'),
+      () => this.coordination.isReachable('etcd'),
     ]);
   }
 }
