@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 
 import { CliError, messageOf } from './errors';
 
-/** What `ectsctl login` stores: the server's base URL and an API token. */
+/** Server base URL and API token, as `ectsctl login` stores them. */
 export interface StoredConfig {
   server: string;
   token: string;

@@ -143,6 +143,15 @@ export function registerImportCrontab(program: Command): void {
         err(summaryLine(summary, options.dryRun ?? false));
       }
 
+      const userColumn = system
+        ? undefined
+        : converted.jobs.find((job) => /^root\s/.test(job.task.config['command'] as string));
+      if (userColumn) {
+        converted.notes.push(
+          `the command of line ${userColumn.line} starts with "root": if this is a system crontab with a user ` +
+            'column, import it again with --system',
+        );
+      }
       for (const note of converted.notes) {
         err(`Note: ${note}`);
       }

@@ -102,7 +102,12 @@ function checkField(field: string, index: number): string | null {
     return `${label} field "${field}" has characters crontab does not allow; use digits, *, -, / and ,`;
   }
 
-  const names = index === 3 ? MONTH_NAMES : index === 4 ? DAY_NAMES : [];
+  let names: string[] = [];
+  if (index === 3) {
+    names = MONTH_NAMES;
+  } else if (index === 4) {
+    names = DAY_NAMES;
+  }
   for (const word of field.match(/[A-Za-z]+/g) ?? []) {
     if (!names.includes(word.toLowerCase())) {
       const allowed = names.length > 0 ? `; names here are ${names.join(', ')}` : '';

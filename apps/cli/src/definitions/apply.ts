@@ -36,7 +36,7 @@ export interface ApplySummary {
   unchanged: number;
 }
 
-const PAST: Readonly<Record<ChangeAction, string>> = {
+const PAST: Readonly<Record<ChangeAction, keyof ApplySummary>> = {
   create: 'created',
   update: 'updated',
   unchanged: 'unchanged',
@@ -207,7 +207,7 @@ export async function applyDefinitions(
 
   const summary: ApplySummary = { created: 0, updated: 0, unchanged: 0 };
   const count = (action: ChangeAction): void => {
-    summary[action === 'create' ? 'created' : action === 'update' ? 'updated' : 'unchanged'] += 1;
+    summary[PAST[action]] += 1;
   };
   const taskIds = new Map(state.tasks.map((task) => [task.name, task.id]));
   const changes = [...plan.tasks, ...plan.pipelines];
@@ -245,7 +245,7 @@ export async function applyDefinitions(
   return summary;
 }
 
-/** One line such as "2 created, 1 updated, 3 unchanged", or "No changes" when nothing differed. */
+/** Formats the totals as one line, such as "2 created, 1 updated, 3 unchanged", or says that nothing changed. */
 export function summaryLine(summary: ApplySummary, dryRun: boolean): string {
   if (summary.created === 0 && summary.updated === 0) {
     return `No changes: ${summary.unchanged} definition(s) already match the server`;

@@ -36,7 +36,7 @@ const STEP_KEYS = [
 ];
 const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Longest name the API accepts for a task or a pipeline. */
+/** Maximum length of a task or pipeline name that the API accepts. */
 const MAX_NAME_LENGTH = 120;
 
 /** Collects every problem of one file, each prefixed by the file and the path of the field. */

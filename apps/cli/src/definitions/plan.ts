@@ -46,7 +46,7 @@ export interface Plan {
   pipelines: PipelineChange[];
 }
 
-/** What the server holds, as read before planning. */
+/** Tasks, pipelines and nodes read from the server before planning. */
 export interface ServerState {
   tasks: TaskDto[];
   pipelines: PipelineDto[];

@@ -8,8 +8,8 @@ export class OutputPrinter {
   private readonly partial = new Map<string, string>();
 
   /**
-   * @param prefixes a line prefix per run id, used when several runs are followed at once; with none,
-   * output is written exactly as the command printed it.
+   * @param prefixes a line prefix per run id, for when several runs are followed at once. Without a
+   * prefix, output is written exactly as the command printed it.
    */
   constructor(private readonly prefixes: Map<string, string> = new Map()) {}
 
@@ -53,7 +53,7 @@ export class OutputPrinter {
   }
 }
 
-/** One line such as "Run 0193… on node web-1 failed after 2.1s: step 1 exited with 3". */
+/** Formats the outcome of a run as one line, such as "Run 0193… of backup on node web-1 failed after 2.1s: …". */
 export function runOutcome(run: RunDetailDto): string {
   const summary = run.exitSummary ? `: ${run.exitSummary}` : '';
 
