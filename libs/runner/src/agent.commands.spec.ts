@@ -102,7 +102,11 @@ describe('commands', () => {
     // The key is written again, as if its deletion had been lost in an outage.
     await world.command('node-once', command);
     const second = await world.startAgent(api.url, { nodeId: 'node-once', stateDir: first.stateDir });
-    await waitUntil(() => world.store.get(world.keys.command('node-once', command.commandId)) === undefined, 2_000, 'deletion');
+    await waitUntil(
+      () => world.store.get(world.keys.command('node-once', command.commandId)) === undefined,
+      2_000,
+      'deletion',
+    );
 
     expect(second.agent.activeRuns()).toEqual([]);
     expect(finishedRuns(api.events('node-once'), manual.id)).toHaveLength(1);

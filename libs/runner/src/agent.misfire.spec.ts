@@ -31,7 +31,11 @@ async function restartAfterDowntime(misfire: MisfirePolicy) {
 
   const offset = 3 * HOUR_MS;
   const restartedAt = Date.now() + offset;
-  await world.startAgent(api.url, { nodeId: 'node-misfire', stateDir: first.stateDir, clock: { now: () => Date.now() + offset } });
+  await world.startAgent(api.url, {
+    nodeId: 'node-misfire',
+    stateDir: first.stateDir,
+    clock: { now: () => Date.now() + offset },
+  });
 
   return { api, hourly, restartedAt };
 }
@@ -40,7 +44,11 @@ describe('misfire policy', () => {
   it('run_once runs the latest missed fire after a restart', async () => {
     const { api, hourly, restartedAt } = await restartAfterDowntime('run_once');
 
-    await api.waitFor((events) => [...runsOf(events, hourly.id).values()].some((run) => run.finished), 3_000, 'the catch-up run');
+    await api.waitFor(
+      (events) => [...runsOf(events, hourly.id).values()].some((run) => run.finished),
+      3_000,
+      'the catch-up run',
+    );
     await delay(500);
 
     const runs = [...runsOf(api.events('node-misfire'), hourly.id).values()];

@@ -37,7 +37,9 @@ describe('execution mode', () => {
     expect(new Set(fireTimes).size).toBe(fireTimes.length);
     expect(gaps.every((gap) => gap === 1_000)).toBe(true);
     expect(await world.admin.getPrefix(world.keys.locksPrefix(shared.id))).toEqual(
-      expect.objectContaining({ entries: expect.arrayContaining([expect.objectContaining({ leaseId: expect.any(String) })]) }),
+      expect.objectContaining({
+        entries: expect.arrayContaining([expect.objectContaining({ leaseId: expect.any(String) })]),
+      }),
     );
   });
 

@@ -41,7 +41,11 @@ function overlapping(executed: Span[]): boolean {
 }
 
 /** Fires an every-second pipeline whose step outlasts the interval, until `count` runs finished. */
-async function fireSlowPipeline(overlap: OverlapPolicy, command: string, count: number): Promise<{ api: TestApi; runs: Span[] }> {
+async function fireSlowPipeline(
+  overlap: OverlapPolicy,
+  command: string,
+  count: number,
+): Promise<{ api: TestApi; runs: Span[] }> {
   const api = await world.startApi();
   const { nodeId } = await world.startAgent(api.url);
   const slow = pipeline([nodeId], { overlap }, [command]);
@@ -78,7 +82,9 @@ describe('overlap policy', () => {
 
     const killed = runs.filter((run) => run.status === 'killed');
     expect(killed.length).toBeGreaterThanOrEqual(1);
-    expect(killed[0].summary).toMatch(/^killed: replaced by run \S+ \(overlap policy replace\) during step 1 "step-0"$/);
+    expect(killed[0].summary).toMatch(
+      /^killed: replaced by run \S+ \(overlap policy replace\) during step 1 "step-0"$/,
+    );
     expect(overlapping(runs.filter((run) => run.status !== 'skipped'))).toBe(false);
   });
 

@@ -55,12 +55,17 @@ describe('reporting', () => {
 
     const seqs = expectCompleteOnce(api, nodeId);
     expect(seqs.length).toBeGreaterThanOrEqual(10);
-    expect(finishedRuns(api.events(nodeId), every.id).every((run) => run.steps.get(0)?.output === 'offline\n')).toBe(true);
+    expect(finishedRuns(api.events(nodeId), every.id).every((run) => run.steps.get(0)?.output === 'offline\n')).toBe(
+      true,
+    );
   });
 
   it('sends the spool of a stopped agent after restart', async () => {
     const port = await unusedPort();
-    const first = await world.startAgent(`http://127.0.0.1:${port}`, { nodeId: 'node-restart', spoolFlushTimeoutMs: 100 });
+    const first = await world.startAgent(`http://127.0.0.1:${port}`, {
+      nodeId: 'node-restart',
+      spoolFlushTimeoutMs: 100,
+    });
     const every = pipeline(['node-restart'], {}, ['echo before restart']);
     await world.assign('node-restart', every);
     await delay(2_200);
@@ -69,7 +74,9 @@ describe('reporting', () => {
     const api = await world.startApi(port);
     await world.startAgent(api.url, { nodeId: 'node-restart', stateDir: first.stateDir });
     await api.waitFor(
-      (events) => [...runsOf(events, every.id).values()].filter((run) => run.steps.get(0)?.output === 'before restart\n').length >= 2,
+      (events) =>
+        [...runsOf(events, every.id).values()].filter((run) => run.steps.get(0)?.output === 'before restart\n')
+          .length >= 2,
       10_000,
       'runs from before the restart',
     );
@@ -131,7 +138,12 @@ describe('reporting', () => {
       id: 'task-mail',
       name: 'report',
       kind: 'mail',
-      config: { to: ['ops@example.com'], cc: ['lead@example.com'], subject: '[{{status}}] {{pipeline}}', body: 'Run {{run}} on {{node}}' },
+      config: {
+        to: ['ops@example.com'],
+        cc: ['lead@example.com'],
+        subject: '[{{status}}] {{pipeline}}',
+        body: 'Run {{run}} on {{node}}',
+      },
     };
     const mailer = pipeline([nodeId], { name: 'nightly', cron: '0 0 1 1 *' });
     mailer.steps = [{ ...mailer.steps[0], task: mail }];
@@ -148,7 +160,12 @@ describe('reporting', () => {
     await api.waitFor((events) => runsOf(events).get('run-mail-1')?.finished !== undefined, 5_000, 'the mail run');
 
     expect(api.mails).toEqual([
-      { to: ['ops@example.com'], cc: ['lead@example.com'], subject: '[running] nightly', body: `Run run-mail-1 on ${nodeId}-name` },
+      {
+        to: ['ops@example.com'],
+        cc: ['lead@example.com'],
+        subject: '[running] nightly',
+        body: `Run run-mail-1 on ${nodeId}-name`,
+      },
     ]);
     expect(runsOf(api.events(nodeId)).get('run-mail-1')?.finished?.status).toBe('succeeded');
   });

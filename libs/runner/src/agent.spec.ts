@@ -114,7 +114,11 @@ describe('agent', () => {
     // A closed client rejects every call, as an unreachable etcd does after its retries.
     const unreachable = new MemoryCoordination({ store: world.store, keys: world.keys, logger: new TestLogger() });
     await unreachable.close();
-    const second = await world.startAgent(api.url, { nodeId: 'node-cache', stateDir: first.stateDir, coordination: unreachable });
+    const second = await world.startAgent(api.url, {
+      nodeId: 'node-cache',
+      stateDir: first.stateDir,
+      coordination: unreachable,
+    });
     const startedAt = Date.now();
     await api.waitFor(
       (events) => finishedRuns(events, every.id).some((run) => Date.parse(run.started?.startedAt ?? '') >= startedAt),
@@ -123,7 +127,9 @@ describe('agent', () => {
     );
 
     expect(second.agent.registered).toBe(false);
-    expect(second.logger.messages('WARN').some((line) => line.includes('Registering node node-cache in etcd failed'))).toBe(true);
+    expect(
+      second.logger.messages('WARN').some((line) => line.includes('Registering node node-cache in etcd failed')),
+    ).toBe(true);
   });
 
   it('keeps at most maxConcurrentRuns runs executing', async () => {
@@ -141,7 +147,10 @@ describe('agent', () => {
     );
 
     const runs = [...finishedRuns(api.events(nodeId), first.id), ...finishedRuns(api.events(nodeId), second.id)]
-      .map((run) => ({ start: Date.parse(run.started?.startedAt ?? ''), end: Date.parse(run.finished?.finishedAt ?? '') }))
+      .map((run) => ({
+        start: Date.parse(run.started?.startedAt ?? ''),
+        end: Date.parse(run.finished?.finishedAt ?? ''),
+      }))
       .sort((a, b) => a.start - b.start);
     for (let index = 1; index < runs.length; index += 1) {
       expect(runs[index].start).toBeGreaterThanOrEqual(runs[index - 1].end);
@@ -149,7 +158,9 @@ describe('agent', () => {
   });
 
   it('rejects invalid options with every problem', () => {
-    expect(() => world.createAgent('not a url', { maxConcurrentRuns: 0, leaseTtlSeconds: 0.5 })).toThrow(InvalidAgentOptionsError);
+    expect(() => world.createAgent('not a url', { maxConcurrentRuns: 0, leaseTtlSeconds: 0.5 })).toThrow(
+      InvalidAgentOptionsError,
+    );
 
     try {
       world.createAgent('not a url', { maxConcurrentRuns: 0, leaseTtlSeconds: 0.5 });

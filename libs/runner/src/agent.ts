@@ -91,7 +91,12 @@ class EctsAgent implements Agent {
       logger,
     });
 
-    this.fireRecords = new FireRecords(stateDir, logger, (pipelineId) => this.scheduler.isScheduled(pipelineId), () => clock.now());
+    this.fireRecords = new FireRecords(
+      stateDir,
+      logger,
+      (pipelineId) => this.scheduler.isScheduled(pipelineId),
+      () => clock.now(),
+    );
     this.assignmentCache = new AssignmentCache(stateDir, logger);
     this.handledCommands = new HandledCommands(stateDir, logger);
 
@@ -137,7 +142,11 @@ class EctsAgent implements Agent {
       handler: {
         run: (command) => this.dispatcher.runNow(command),
         kill: (command) =>
-          this.dispatcher.kill(command.runId, `killed by ${command.requestedBy}`, this.options.killCommandGraceSeconds * 1000),
+          this.dispatcher.kill(
+            command.runId,
+            `killed by ${command.requestedBy}`,
+            this.options.killCommandGraceSeconds * 1000,
+          ),
       },
     });
   }
@@ -152,7 +161,9 @@ class EctsAgent implements Agent {
 
   start(): Promise<void> {
     if (this.currentState !== 'new') {
-      return Promise.reject(new RunnerError('RUNNER_ALREADY_STARTED', `Agent of node ${this.nodeId} was already started`));
+      return Promise.reject(
+        new RunnerError('RUNNER_ALREADY_STARTED', `Agent of node ${this.nodeId} was already started`),
+      );
     }
 
     this.currentState = 'starting';
@@ -270,7 +281,10 @@ class EctsAgent implements Agent {
 
   private emit(event: AgentEvent): void {
     if (this.spool === undefined) {
-      throw new RunnerError('RUNNER_NOT_STARTED', `Agent of node ${this.nodeId} is not started; cannot report ${event.type}`);
+      throw new RunnerError(
+        'RUNNER_NOT_STARTED',
+        `Agent of node ${this.nodeId} is not started; cannot report ${event.type}`,
+      );
     }
 
     this.spool.append(event);

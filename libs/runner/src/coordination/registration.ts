@@ -124,7 +124,9 @@ export class Registration {
         return;
       }
 
-      logger.warn(`Registration lease ${lease.id} of node ${registration.nodeId} was lost, registering again: ${error.message}`);
+      logger.warn(
+        `Registration lease ${lease.id} of node ${registration.nodeId} was lost, registering again: ${error.message}`,
+      );
       this.lease = undefined;
       void this.register();
     });

@@ -20,7 +20,12 @@ afterEach(async () => {
 });
 
 function outputEvent(index: number): AgentEvent {
-  return { type: 'step.output', runId: 'run-1', position: 0, chunks: [{ sequence: index, stream: 'stdout', data: `line ${index}\n` }] };
+  return {
+    type: 'step.output',
+    runId: 'run-1',
+    position: 0,
+    chunks: [{ sequence: index, stream: 'stdout', data: `line ${index}\n` }],
+  };
 }
 
 function setUp(apiUrl: string, credential = 'secret'): { spool: EventSpool; reporter: Reporter; logger: TestLogger } {
@@ -59,7 +64,9 @@ describe('Reporter', () => {
     await waitUntil(() => spool.ackedSeq === count, 30_000, 'every acknowledgement');
     const perSecond = count / ((performance.now() - started) / 1000);
 
-    console.log(`reporter: ${count} events acknowledged at ${Math.round(perSecond)} events/s in ${api.batches} batches`);
+    console.log(
+      `reporter: ${count} events acknowledged at ${Math.round(perSecond)} events/s in ${api.batches} batches`,
+    );
     expect(perSecond).toBeGreaterThan(5_000);
     expect(api.receivedSeqs('node-r')).toEqual(Array.from({ length: count }, (_, index) => index + 1));
   });
@@ -93,7 +100,9 @@ describe('Reporter', () => {
     await waitUntil(() => api.rejectedConnections >= 2, 5_000, 'a retried connection');
 
     expect(spool.pendingCount).toBe(1);
-    expect(logger.messages('WARN').filter((line) => line.includes('Connecting to the API failed: invalid node credential'))).toHaveLength(1);
+    expect(
+      logger.messages('WARN').filter((line) => line.includes('Connecting to the API failed: invalid node credential')),
+    ).toHaveLength(1);
   });
 
   it('reports whether the spool drained', async () => {

@@ -87,7 +87,8 @@ export class Reporter {
     this.socket.on('connect_error', (error) => this.onConnectError(error));
     // The API sends `error` with a message before it closes a connection it rejected.
     this.socket.on('error', (payload: unknown) => {
-      const message = typeof payload === 'object' && payload !== null && 'message' in payload ? payload.message : payload;
+      const message =
+        typeof payload === 'object' && payload !== null && 'message' in payload ? payload.message : payload;
       this.connectFailures.warn(`The API rejected the agent connection: ${String(message)}`);
     });
 
@@ -120,7 +121,10 @@ export class Reporter {
 
       return result;
     } catch (error: unknown) {
-      return { ok: false, error: `the API did not confirm the mail within ${Math.round(timeoutMs / 1000)} s: ${describeError(error)}` };
+      return {
+        ok: false,
+        error: `the API did not confirm the mail within ${Math.round(timeoutMs / 1000)} s: ${describeError(error)}`,
+      };
     }
   }
 
@@ -268,7 +272,9 @@ export class Reporter {
     const signal = this.connection.signal;
 
     try {
-      const ack = (await this.socket.timeout(this.ackTimeoutMs).emitWithAck(AGENT_EVENTS.events, batch)) as AgentEventsAck;
+      const ack = (await this.socket
+        .timeout(this.ackTimeoutMs)
+        .emitWithAck(AGENT_EVENTS.events, batch)) as AgentEventsAck;
       if (!ack.ok) {
         throw new BatchRejectedError(ack.error);
       }
@@ -278,7 +284,8 @@ export class Reporter {
       this.sendBackoff.reset();
       this.sendFailures.reset();
     } catch (error: unknown) {
-      const reason = error instanceof BatchRejectedError ? `the API rejected it: ${error.message}` : describeError(error);
+      const reason =
+        error instanceof BatchRejectedError ? `the API rejected it: ${error.message}` : describeError(error);
       this.sendFailures.warn(`Sending events ${first}-${last} failed (${reason}); sending them again`);
 
       this.cursor = this.spool.ackedSeq + 1;

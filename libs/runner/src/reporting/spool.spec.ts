@@ -19,7 +19,12 @@ function spoolDir(): string {
 }
 
 function outputEvent(index: number, size = 10): AgentEvent {
-  return { type: 'step.output', runId: 'run-1', position: 0, chunks: [{ sequence: index, stream: 'stdout', data: 'x'.repeat(size) }] };
+  return {
+    type: 'step.output',
+    runId: 'run-1',
+    position: 0,
+    chunks: [{ sequence: index, stream: 'stdout', data: 'x'.repeat(size) }],
+  };
 }
 
 function segmentsIn(directory: string): string[] {
@@ -116,7 +121,7 @@ describe('EventSpool', () => {
     }
 
     const seqs: number[] = [];
-    for (let cursor = 1; cursor <= spool.lastSeq; ) {
+    for (let cursor = 1; cursor <= spool.lastSeq;) {
       const batch = spool.read(cursor, 7);
       expect(batch.length).toBeGreaterThan(0);
       seqs.push(...batch.map((envelope) => envelope.seq));
@@ -149,7 +154,12 @@ describe('EventSpool', () => {
     const directory = spoolDir();
     const child = spawn(
       process.execPath,
-      ['-r', join(__dirname, '../../test/support/register-ts.js'), join(__dirname, '../../test/support/spool-child.ts'), directory],
+      [
+        '-r',
+        join(__dirname, '../../test/support/register-ts.js'),
+        join(__dirname, '../../test/support/spool-child.ts'),
+        directory,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let printed = 0;
@@ -174,7 +184,7 @@ describe('EventSpool', () => {
 
     const spool = EventSpool.open(directory, { logger: new TestLogger() });
     const seqs: number[] = [];
-    for (let cursor = 1; cursor <= spool.lastSeq; ) {
+    for (let cursor = 1; cursor <= spool.lastSeq;) {
       const batch = spool.read(cursor, 500);
       seqs.push(...batch.map((envelope) => envelope.seq));
       cursor = batch[batch.length - 1].seq + 1;

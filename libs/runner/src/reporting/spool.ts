@@ -1,4 +1,14 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 import { RateLimitedWarning } from '@ects/etcd';
@@ -125,7 +135,9 @@ export class EventSpool {
       this.activeBytes += line.length;
     } catch (error: unknown) {
       this.unpersisted = true;
-      this.writeFailures.warn(`Writing event ${envelope.seq} to the spool failed; it is kept in memory only: ${describeError(error)}`);
+      this.writeFailures.warn(
+        `Writing event ${envelope.seq} to the spool failed; it is kept in memory only: ${describeError(error)}`,
+      );
     }
 
     this.nextSeq += 1;

@@ -62,7 +62,13 @@ function execute(snapshot: PipelineSnapshot): Execution {
     maxOutputBytesPerStep: 1024 * 1024,
   };
   const run = new RunExecution(
-    { runId: `run-${Math.random().toString(36).slice(2)}`, pipeline: snapshot, trigger: 'manual', triggeredBy: 'alice', scheduledAt: Date.now() },
+    {
+      runId: `run-${Math.random().toString(36).slice(2)}`,
+      pipeline: snapshot,
+      trigger: 'manual',
+      triggeredBy: 'alice',
+      scheduledAt: Date.now(),
+    },
     context,
   );
 
@@ -97,7 +103,7 @@ describe('RunExecution', () => {
 
     const { status, report, events } = await finished(snapshot);
 
-    const stepStarts = events.filter((event) => event.type === 'step.started').map((event) => (event).position);
+    const stepStarts = events.filter((event) => event.type === 'step.started').map((event) => event.position);
     expect(status).toBe('succeeded');
     expect(stepStarts).toEqual([0, 1]);
     expect(report.started?.steps.map((plan) => plan.task.name)).toEqual(['first', 'second']);
@@ -121,7 +127,9 @@ describe('RunExecution', () => {
 
   it('doubles the interval with exponential backoff', async () => {
     const snapshot = pipeline([NODE]);
-    snapshot.steps = [step(0, shellTask('exit 1'), { retries: 2, retryIntervalSeconds: 0.4, retryBackoff: 'exponential' })];
+    snapshot.steps = [
+      step(0, shellTask('exit 1'), { retries: 2, retryIntervalSeconds: 0.4, retryBackoff: 'exponential' }),
+    ];
 
     const { events } = await finished(snapshot);
 
@@ -134,7 +142,9 @@ describe('RunExecution', () => {
   it('succeeds when a retry succeeds', async () => {
     const marker = join(scratch, 'retry-marker');
     const snapshot = pipeline([NODE]);
-    snapshot.steps = [step(0, shellTask(`if [ -f ${marker} ]; then exit 0; fi; touch ${marker}; exit 4`), { retries: 3 })];
+    snapshot.steps = [
+      step(0, shellTask(`if [ -f ${marker} ]; then exit 0; fi; touch ${marker}; exit 4`), { retries: 3 }),
+    ];
 
     const { status, report } = await finished(snapshot);
 
@@ -158,7 +168,10 @@ describe('RunExecution', () => {
 
   it('runs later steps after a continue failure', async () => {
     const snapshot = pipeline([NODE]);
-    snapshot.steps = [step(0, shellTask('exit 3', 'backup'), { onFailure: 'continue' }), step(1, shellTask('echo after', 'cleanup'))];
+    snapshot.steps = [
+      step(0, shellTask('exit 3', 'backup'), { onFailure: 'continue' }),
+      step(1, shellTask('echo after', 'cleanup')),
+    ];
 
     const { status, report } = await finished(snapshot);
 
@@ -205,11 +218,16 @@ describe('RunExecution', () => {
   });
 
   it('runs the on-success task after success', async () => {
-    const snapshot = pipeline([NODE], { onSuccessTask: shellTask('echo "notify $ECTS_RUN_ID"', 'notify'), onFailureTask: shellTask('echo bad', 'alarm') });
+    const snapshot = pipeline([NODE], {
+      onSuccessTask: shellTask('echo "notify $ECTS_RUN_ID"', 'notify'),
+      onFailureTask: shellTask('echo bad', 'alarm'),
+    });
 
     const { report, events, run } = await finished(snapshot);
 
-    const announced = events.find((event): event is StepStartedEvent => event.type === 'step.started' && event.plan !== undefined);
+    const announced = events.find(
+      (event): event is StepStartedEvent => event.type === 'step.started' && event.plan !== undefined,
+    );
     expect(announced?.position).toBe(1);
     expect(announced?.plan?.role).toBe('on_success');
     expect(announced?.plan?.task.name).toBe('notify');
@@ -235,11 +253,16 @@ describe('RunExecution', () => {
     const { status, report } = await finished(snapshot);
 
     expect(status).toBe('failed');
-    expect(report.finished?.exitSummary).toBe('step 1 "step-0" exited with code 2; on-failure task "alarm" exited with code 9');
+    expect(report.finished?.exitSummary).toBe(
+      'step 1 "step-0" exited with code 2; on-failure task "alarm" exited with code 9',
+    );
   });
 
   it('kills the running step and skips the rest', async () => {
-    const snapshot = pipeline([NODE], { onFailureTask: shellTask('echo cleanup', 'cleanup') }, ['sleep 10', 'echo never']);
+    const snapshot = pipeline([NODE], { onFailureTask: shellTask('echo cleanup', 'cleanup') }, [
+      'sleep 10',
+      'echo never',
+    ]);
     const { run, events } = execute(snapshot);
     const done = run.start();
     setTimeout(() => run.kill('killed by alice', 1_000), 300);

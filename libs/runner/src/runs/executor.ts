@@ -84,7 +84,9 @@ function notifyStep(task: TaskSnapshot, position: number, role: 'on_success' | '
 
 /** Secret values to mask in a step's output: its secret variables and secret-looking task variables. */
 function secretsOf(step: ExecutableStep): string[] {
-  const secrets = step.secretEnvNames.map((name) => step.env[name]).filter((value): value is string => value !== undefined);
+  const secrets = step.secretEnvNames
+    .map((name) => step.env[name])
+    .filter((value): value is string => value !== undefined);
 
   const taskEnv = step.task.kind === 'shell' ? (step.task.config as { env?: Record<string, string> }).env : undefined;
   for (const [name, value] of Object.entries(taskEnv ?? {})) {
@@ -323,13 +325,22 @@ export class RunExecution {
     return outcome;
   }
 
-  private async runAttempt(step: ExecutableStep, attempt: number, parent: AbortSignal, output: StepOutput): Promise<StepOutcome> {
+  private async runAttempt(
+    step: ExecutableStep,
+    attempt: number,
+    parent: AbortSignal,
+    output: StepOutput,
+  ): Promise<StepOutcome> {
     const signals = [parent];
     let stepTimer: NodeJS.Timeout | undefined;
 
     if (step.timeoutSeconds > 0) {
       const timeout = new AbortController();
-      const reason = new StopReason('timed_out', `timed out after ${step.timeoutSeconds} s (step timeout)`, this.context.killGraceMs);
+      const reason = new StopReason(
+        'timed_out',
+        `timed out after ${step.timeoutSeconds} s (step timeout)`,
+        this.context.killGraceMs,
+      );
       stepTimer = setTimeout(() => timeout.abort(reason), step.timeoutSeconds * 1000);
       signals.push(timeout.signal);
     }
@@ -438,12 +449,11 @@ export class RunExecution {
       triggeredBy: this.request.triggeredBy,
       scheduledAt: new Date(this.request.scheduledAt).toISOString(),
       startedAt: this.startedAt,
-      finishedAt: this.finalStatus === undefined ? null : (this.finishedAt ?? new Date(this.context.clock.now()).toISOString()),
+      finishedAt:
+        this.finalStatus === undefined ? null : (this.finishedAt ?? new Date(this.context.clock.now()).toISOString()),
       status: this.finalStatus ?? 'running',
       exitSummary: this.finalStatus === undefined ? null : this.exitSummary,
-      steps: [...this.stepStates.values()]
-        .filter((state) => state.role === 'step')
-        .map((state) => ({ ...state })),
+      steps: [...this.stepStates.values()].filter((state) => state.role === 'step').map((state) => ({ ...state })),
     };
   }
 

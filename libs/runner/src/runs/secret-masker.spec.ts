@@ -6,7 +6,10 @@ describe('SecretMasker', () => {
   it('masks every occurrence of a secret', () => {
     const masker = new SecretMasker(['hunter2']);
 
-    expect(masker.mask('pw=hunter2; again hunter2', false)).toEqual({ masked: 'pw=********; again ********', rest: '' });
+    expect(masker.mask('pw=hunter2; again hunter2', false)).toEqual({
+      masked: 'pw=********; again ********',
+      rest: '',
+    });
   });
 
   it('masks the longer of overlapping secrets whole', () => {

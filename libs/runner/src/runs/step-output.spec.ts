@@ -7,7 +7,13 @@ import { MAX_CHUNK_CHARS, StepOutput } from './step-output';
 
 function collect(secrets: string[] = [], maxBytes = 1024 * 1024): { output: StepOutput; events: StepOutputEvent[] } {
   const events: StepOutputEvent[] = [];
-  const output = new StepOutput({ runId: 'run-1', position: 2, masker: new SecretMasker(secrets), maxBytes, emit: (event) => events.push(event) });
+  const output = new StepOutput({
+    runId: 'run-1',
+    position: 2,
+    masker: new SecretMasker(secrets),
+    maxBytes,
+    emit: (event) => events.push(event),
+  });
 
   return { output, events };
 }

@@ -105,7 +105,9 @@ export class Dispatcher {
         }
       },
       (error: unknown) => {
-        this.lockFailures.warn(`Skipping the ${label}: its fire lock could not be taken in etcd: ${describeError(error)}`);
+        this.lockFailures.warn(
+          `Skipping the ${label}: its fire lock could not be taken in etcd: ${describeError(error)}`,
+        );
       },
     );
   }
@@ -132,7 +134,11 @@ export class Dispatcher {
       return;
     }
     if (!command.pipeline.nodeIds.includes(this.options.nodeId)) {
-      this.recordUnstarted(request, 'skipped', `skipped: node ${this.options.nodeId} is not among the pipeline's nodes`);
+      this.recordUnstarted(
+        request,
+        'skipped',
+        `skipped: node ${this.options.nodeId} is not among the pipeline's nodes`,
+      );
       return;
     }
 
@@ -273,7 +279,10 @@ export class Dispatcher {
     if (this.executing < this.options.maxConcurrentRuns) {
       this.execute(tracked);
     } else {
-      logDebug(this.options.logger, `Run ${request.runId} waits for one of ${this.options.maxConcurrentRuns} run slots`);
+      logDebug(
+        this.options.logger,
+        `Run ${request.runId} waits for one of ${this.options.maxConcurrentRuns} run slots`,
+      );
       this.slotQueue.push(tracked);
     }
   }
@@ -289,7 +298,10 @@ export class Dispatcher {
   private onRunEnded(tracked: TrackedRun, status: RunStatus): void {
     this.executing -= 1;
     this.untrack(tracked);
-    logDebug(this.options.logger, `Run ${tracked.request.runId} of pipeline ${tracked.request.pipeline.id} ended ${status}`);
+    logDebug(
+      this.options.logger,
+      `Run ${tracked.request.runId} of pipeline ${tracked.request.pipeline.id} ended ${status}`,
+    );
 
     this.admitQueued(tracked.request.pipeline.id);
     while (this.executing < this.options.maxConcurrentRuns && this.slotQueue.length > 0) {

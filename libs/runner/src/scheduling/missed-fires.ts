@@ -18,7 +18,11 @@ export function latestFireBetween(schedule: CronSchedule, after: number, atOrBef
     let latest = schedule.next(new Date(start));
 
     if (latest !== null && latest.getTime() <= atOrBefore) {
-      for (let next = schedule.next(latest); next !== null && next.getTime() <= atOrBefore; next = schedule.next(next)) {
+      for (
+        let next = schedule.next(latest);
+        next !== null && next.getTime() <= atOrBefore;
+        next = schedule.next(next)
+      ) {
         latest = next;
       }
 

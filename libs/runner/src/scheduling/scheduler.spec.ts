@@ -30,11 +30,20 @@ afterEach(() => {
   }
 });
 
-function setUp(clock: Clock = { now: () => Date.now() }): { scheduler: Scheduler; fires: Fire[]; records: FireRecords } {
+function setUp(clock: Clock = { now: () => Date.now() }): {
+  scheduler: Scheduler;
+  fires: Fire[];
+  records: FireRecords;
+} {
   const stateDir = mkdtempSync(join(tmpdir(), 'ects-scheduler-'));
   const fires: Fire[] = [];
   const logger = new TestLogger();
-  const records = new FireRecords(stateDir, logger, () => true, () => clock.now());
+  const records = new FireRecords(
+    stateDir,
+    logger,
+    () => true,
+    () => clock.now(),
+  );
   const scheduler = new Scheduler({
     nodeId: NODE,
     clock,
@@ -180,7 +189,10 @@ describe('Scheduler', () => {
   it('schedules 10,000 pipelines cheaply', async () => {
     const { scheduler } = setUp();
     const snapshots = Array.from({ length: 10_000 }, (_, index) =>
-      pipeline([NODE], { cron: `${index % 60} ${index % 24} * * *`, timezone: index % 2 === 0 ? 'UTC' : 'Europe/Berlin' }),
+      pipeline([NODE], {
+        cron: `${index % 60} ${index % 24} * * *`,
+        timezone: index % 2 === 0 ? 'UTC' : 'Europe/Berlin',
+      }),
     );
 
     const started = performance.now();
@@ -196,7 +208,9 @@ describe('Scheduler', () => {
     const idle = process.cpuUsage(cpuBefore);
     const idleCpuMs = (idle.user + idle.system) / 1000;
 
-    console.log(`10,000 pipelines: scheduled in ${Math.round(upsertMs)} ms, ${idleCpuMs.toFixed(1)} ms CPU over 2 s idle`);
+    console.log(
+      `10,000 pipelines: scheduled in ${Math.round(upsertMs)} ms, ${idleCpuMs.toFixed(1)} ms CPU over 2 s idle`,
+    );
     expect(scheduler.size).toBe(10_000);
     expect(upsertMs).toBeLessThan(5_000);
     expect(idleCpuMs).toBeLessThan(50);
@@ -208,7 +222,9 @@ describe('latestFireBetween', () => {
     const schedule = parseCron('*/15 * * * *');
     const at = Date.parse('2030-01-01T10:40:00Z');
 
-    expect(latestFireBetween(schedule, Date.parse('2030-01-01T09:00:00Z'), at)).toBe(Date.parse('2030-01-01T10:30:00Z'));
+    expect(latestFireBetween(schedule, Date.parse('2030-01-01T09:00:00Z'), at)).toBe(
+      Date.parse('2030-01-01T10:30:00Z'),
+    );
   });
 
   it('includes a fire at the upper bound', () => {
@@ -222,7 +238,9 @@ describe('latestFireBetween', () => {
   it('returns undefined without a fire in the range', () => {
     const schedule = parseCron('0 3 * * *');
 
-    expect(latestFireBetween(schedule, Date.parse('2030-01-01T04:00:00Z'), Date.parse('2030-01-01T20:00:00Z'))).toBeUndefined();
+    expect(
+      latestFireBetween(schedule, Date.parse('2030-01-01T04:00:00Z'), Date.parse('2030-01-01T20:00:00Z')),
+    ).toBeUndefined();
   });
 
   it('handles long gaps of frequent schedules quickly', () => {

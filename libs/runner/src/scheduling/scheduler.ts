@@ -104,12 +104,16 @@ export class Scheduler {
     const existing = this.pipelines.get(snapshot.id);
 
     if (existing !== undefined) {
-      const rescheduled = existing.schedule.expression !== schedule.expression || existing.schedule.timezone !== schedule.timezone;
+      const rescheduled =
+        existing.schedule.expression !== schedule.expression || existing.schedule.timezone !== schedule.timezone;
       existing.snapshot = snapshot;
       if (rescheduled) {
         existing.schedule = schedule;
         this.moveTo(existing, schedule.next(new Date(now)));
-        logDebug(this.options.logger, `Pipeline ${snapshot.id} rescheduled to cron "${snapshot.cron}" in ${snapshot.timezone}`);
+        logDebug(
+          this.options.logger,
+          `Pipeline ${snapshot.id} rescheduled to cron "${snapshot.cron}" in ${snapshot.timezone}`,
+        );
       }
       this.arm();
       return;

@@ -23,13 +23,20 @@ let url: string;
 /** Checks the signature as a receiver would: HMAC-SHA256 over `<timestamp>.<body>` with the shared secret. */
 function verify(headers: IncomingMessage['headers'], body: string): boolean {
   const signature = String(headers['x-ects-signature'] ?? '');
-  const expected = `sha256=${createHmac('sha256', SECRET).update(`${String(headers['x-ects-timestamp'])}.${body}`).digest('hex')}`;
+  const expected = `sha256=${createHmac('sha256', SECRET)
+    .update(`${String(headers['x-ects-timestamp'])}.${body}`)
+    .digest('hex')}`;
 
   return signature.length === expected.length && timingSafeEqual(Buffer.from(signature), Buffer.from(expected));
 }
 
 function hookTask(secret?: string, path = '/hook'): TaskSnapshot {
-  return { id: 'task-hook', name: 'notify chat', kind: 'hook', config: secret === undefined ? { url: `${url}${path}` } : { url: `${url}${path}`, secret } };
+  return {
+    id: 'task-hook',
+    name: 'notify chat',
+    kind: 'hook',
+    config: secret === undefined ? { url: `${url}${path}` } : { url: `${url}${path}`, secret },
+  };
 }
 
 beforeAll(async () => {
@@ -53,7 +60,11 @@ afterAll(() => {
 describe('runHookStep', () => {
   it('posts a signed description of the run', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const harness = stepHarness(hookTask(SECRET), {}, { run: { status: 'failed', exitSummary: 'step 1 "backup" exited with code 3' } });
+    const harness = stepHarness(
+      hookTask(SECRET),
+      {},
+      { run: { status: 'failed', exitSummary: 'step 1 "backup" exited with code 3' } },
+    );
 
     const outcome = await runHookStep(harness.context);
 

@@ -36,7 +36,10 @@ function dispatcherFor(verifyTls: boolean): Dispatcher | undefined {
 }
 
 /** Reads at most `maxBytes` of a response body and cancels the rest. */
-async function readBody(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<{ text: string; truncated: boolean }> {
+async function readBody(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<{ text: string; truncated: boolean }> {
   if (body === null) {
     return { text: '', truncated: false };
   }

@@ -61,10 +61,25 @@ beforeAll(async () => {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   certificateDir = mkdtempSync(join(tmpdir(), 'ects-tls-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-keyout', join(certificateDir, 'key.pem'), '-out', join(certificateDir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      join(certificateDir, 'key.pem'),
+      '-out',
+      join(certificateDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   tlsServer = createTlsServer(
     { key: readFileSync(join(certificateDir, 'key.pem')), cert: readFileSync(join(certificateDir, 'cert.pem')) },
     handle,
@@ -102,9 +117,13 @@ describe('runHttpStep', () => {
   });
 
   it('accepts only the expected statuses', async () => {
-    const created = await runHttpStep(stepHarness(httpTask({ url: `${baseUrl}/created`, expectedStatus: [201] })).context);
+    const created = await runHttpStep(
+      stepHarness(httpTask({ url: `${baseUrl}/created`, expectedStatus: [201] })).context,
+    );
     const ok = await runHttpStep(stepHarness(httpTask({ url: `${baseUrl}/ok`, expectedStatus: [201] })).context);
-    const missing = await runHttpStep(stepHarness(httpTask({ url: `${baseUrl}/nothing`, expectedStatus: [404] })).context);
+    const missing = await runHttpStep(
+      stepHarness(httpTask({ url: `${baseUrl}/nothing`, expectedStatus: [404] })).context,
+    );
 
     expect(created.status).toBe('succeeded');
     expect(ok.status).toBe('failed');
@@ -114,7 +133,12 @@ describe('runHttpStep', () => {
 
   it('sends method, headers and body', async () => {
     const harness = stepHarness(
-      httpTask({ url: `${baseUrl}/ok`, method: 'POST', headers: { 'X-Trace': 'abc', 'Content-Type': 'text/plain' }, body: 'payload' }),
+      httpTask({
+        url: `${baseUrl}/ok`,
+        method: 'POST',
+        headers: { 'X-Trace': 'abc', 'Content-Type': 'text/plain' },
+        body: 'payload',
+      }),
     );
 
     await runHttpStep(harness.context);
@@ -136,7 +160,9 @@ describe('runHttpStep', () => {
   });
 
   it('stops at a 3xx without following', async () => {
-    const failing = await runHttpStep(stepHarness(httpTask({ url: `${baseUrl}/redirect`, followRedirects: false })).context);
+    const failing = await runHttpStep(
+      stepHarness(httpTask({ url: `${baseUrl}/redirect`, followRedirects: false })).context,
+    );
     const expected = await runHttpStep(
       stepHarness(httpTask({ url: `${baseUrl}/redirect`, followRedirects: false, expectedStatus: [302] })).context,
     );

@@ -53,7 +53,9 @@ export async function runHttpStep(context: StepContext): Promise<StepOutcome> {
     }
 
     const expected =
-      config.expectedStatus !== undefined && config.expectedStatus.length > 0 ? config.expectedStatus.join(', ') : 'any 2xx';
+      config.expectedStatus !== undefined && config.expectedStatus.length > 0
+        ? config.expectedStatus.join(', ')
+        : 'any 2xx';
 
     return failed(`returned HTTP ${reply.status}, expected ${expected}`, { httpStatus: reply.status });
   } catch (error: unknown) {

@@ -127,7 +127,9 @@ export async function runShellStep(context: StepContext): Promise<StepOutcome> {
     const onAbort = (): void => {
       const reason: unknown = signal.reason;
       const graceMs = reason instanceof StopReason ? reason.killGraceMs : 0;
-      output.system(`[ECTS] ${reason instanceof StopReason ? reason.message : 'Stopping the step'}: sending SIGTERM to its processes`);
+      output.system(
+        `[ECTS] ${reason instanceof StopReason ? reason.message : 'Stopping the step'}: sending SIGTERM to its processes`,
+      );
       void terminate(graceMs);
     };
 
@@ -164,7 +166,10 @@ export async function runShellStep(context: StepContext): Promise<StepOutcome> {
     child.once('error', (error: NodeJS.ErrnoException) => {
       settled = true;
       signal.removeEventListener('abort', onAbort);
-      const where = error.code === 'ENOENT' ? ` (does the working directory ${step.workingDirectory ?? config.cwd ?? ''} exist?)` : '';
+      const where =
+        error.code === 'ENOENT'
+          ? ` (does the working directory ${step.workingDirectory ?? config.cwd ?? ''} exist?)`
+          : '';
       resolve(failed(`Starting /bin/sh failed: ${error.message}${where}`));
     });
 

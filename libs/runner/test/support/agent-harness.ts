@@ -54,7 +54,12 @@ export class AgentWorld {
   /** Creates an agent on this world's store; it is not started. */
   createAgent(
     apiUrl: string,
-    options: { nodeId?: string; stateDir?: string; clock?: Clock; coordination?: MemoryCoordination } & Partial<AgentOptions> = {},
+    options: {
+      nodeId?: string;
+      stateDir?: string;
+      clock?: Clock;
+      coordination?: MemoryCoordination;
+    } & Partial<AgentOptions> = {},
   ): TestAgent {
     const nodeId = options.nodeId ?? `node-${this.agents.length + 1}`;
     const logger = new TestLogger();

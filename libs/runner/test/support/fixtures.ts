@@ -1,4 +1,12 @@
-import type { AgentEvent, PipelineSnapshot, RunFinishedEvent, RunStartedEvent, StepFinishedEvent, StepSnapshot, TaskSnapshot } from '@ects/domain';
+import type {
+  AgentEvent,
+  PipelineSnapshot,
+  RunFinishedEvent,
+  RunStartedEvent,
+  StepFinishedEvent,
+  StepSnapshot,
+  TaskSnapshot,
+} from '@ects/domain';
 
 let counter = 0;
 
@@ -31,7 +39,11 @@ export function step(position: number, task: TaskSnapshot, overrides: Partial<St
 }
 
 /** Builds a pipeline bound to the given nodes that runs `commands` as shell steps, every second by default. */
-export function pipeline(nodeIds: string[], overrides: Partial<PipelineSnapshot> = {}, commands: string[] = ['true']): PipelineSnapshot {
+export function pipeline(
+  nodeIds: string[],
+  overrides: Partial<PipelineSnapshot> = {},
+  commands: string[] = ['true'],
+): PipelineSnapshot {
   return {
     id: fixtureId('pipeline'),
     name: 'test pipeline',

@@ -3,7 +3,9 @@
 import { EventSpool } from '../../src/reporting/spool';
 
 const directory = process.argv[2];
-const spool = EventSpool.open(directory, { logger: { log: () => undefined, warn: () => undefined, error: () => undefined } });
+const spool = EventSpool.open(directory, {
+  logger: { log: () => undefined, warn: () => undefined, error: () => undefined },
+});
 
 function appendBatch(): void {
   for (let index = 0; index < 200; index += 1) {

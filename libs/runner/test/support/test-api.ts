@@ -122,7 +122,11 @@ export class TestApi {
   }
 
   /** Waits until the predicate holds for the received events; throws with the event types after the timeout. */
-  async waitFor(predicate: (events: AgentEvent[]) => boolean, timeoutMs = 10_000, what = 'events'): Promise<AgentEvent[]> {
+  async waitFor(
+    predicate: (events: AgentEvent[]) => boolean,
+    timeoutMs = 10_000,
+    what = 'events',
+  ): Promise<AgentEvent[]> {
     const deadline = Date.now() + timeoutMs;
 
     while (Date.now() < deadline) {
