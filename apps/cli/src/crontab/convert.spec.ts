@@ -23,6 +23,8 @@ describe('jobSlug', () => {
     ['php /srv/app/artisan schedule:run', 'php-artisan'],
     ['>/dev/null 2>&1', 'job'],
     ['"quoted words" only', 'only'],
+    ['cat -n; echo "$GREETING"', 'cat-n-echo'],
+    ['a && b || c | d', 'a-b-c'],
   ])('names %j %j', (command, slug) => {
     expect(jobSlug(command)).toBe(slug);
   });

@@ -51,12 +51,13 @@ export function slugify(text: string): string {
 }
 
 /**
- * Names a job after the first words of its command, without paths, redirections and variable
- * assignments: `/usr/local/bin/backup.sh --full >/dev/null` becomes `backup-sh-full`.
+ * Names a job after the first words of its command, without paths, redirections, shell operators
+ * and variable assignments: `/usr/local/bin/backup.sh --full >/dev/null` becomes `backup-sh-full`.
  */
 export function jobSlug(command: string): string {
   const words = command
     .split(/\s+/)
+    .map((word) => word.replace(/[;&|)]+$/, ''))
     .filter(
       (word) =>
         word !== '' &&
