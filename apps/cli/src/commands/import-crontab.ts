@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 
-import { describeCron, formatInZone, isValidTimezone, parseCron } from '@ects/domain';
+import { describeCron, formatInZone, isValidTimezone, MASK, parseCron } from '@ects/domain';
 import type { Command } from 'commander';
 
 import { findNode } from '../api/lookup';
@@ -29,7 +29,8 @@ PREFIX-WORDS (the first words of the command), with the line's schedule. Carried
   SHELL          the command runs in that shell (exec SHELL -c ...)
   MAILTO         an on-failure mail task to those addresses (cron mailed any output)
   CRON_TZ, TZ    the pipeline's time zone; TZ stays in the environment too
-  other NAME=v   step environment of the jobs below the line
+  other NAME=v   step environment of the jobs below the line; names such as *_PASSWORD
+                 or *_TOKEN become secret values
   user column    the step's run-as user (system crontabs)
   %              the first unescaped % starts standard input, later ones are newlines, \\% is %
 Imported pipelines allow overlapping runs, as cron does. @reboot lines and lines cron would
@@ -74,7 +75,8 @@ function describePlan(converted: ConvertedCrontab, now: Date): string[] {
         .map((line, index) => `    ${index === 0 ? 'command     ' : '            '}${line}`),
       ...(step.runAsUser ? [`    run as      ${step.runAsUser}`] : []),
       ...env.map(
-        (variable, index) => `    ${index === 0 ? 'environment ' : '            '}${variable.name}=${variable.value}`,
+        (variable, index) =>
+          `    ${index === 0 ? 'environment ' : '            '}${variable.name}=${variable.secret ? MASK : variable.value}`,
       ),
       ...(mail ? [`    on failure  mail to ${(mail.config['to'] as string[]).join(', ')}`] : []),
     ];

@@ -90,6 +90,15 @@ describe('convertCrontab', () => {
     });
   });
 
+  it('marks secret-looking variables secret', () => {
+    const converted = convert(['DB_PASSWORD=hunter2', 'PATH=/bin', '0 * * * * /bin/job']);
+
+    expect(converted.definitions.pipelines[0].steps[0].env).toEqual([
+      { name: 'DB_PASSWORD', value: 'hunter2', secret: true },
+      { name: 'PATH', value: '/bin' },
+    ]);
+  });
+
   it('runs the command in the crontab shell', () => {
     const converted = convert(['SHELL=/bin/bash', '0 * * * * echo $BASH_VERSION']);
 

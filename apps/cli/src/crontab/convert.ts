@@ -1,7 +1,7 @@
-import { CronError, isValidTimezone, parseCron } from '@ects/domain';
+import { CronError, isSecretName, isValidTimezone, parseCron } from '@ects/domain';
 
 import { messageOf } from '../errors';
-import type { Definitions, PipelineDefinition, TaskDefinition } from '../definitions/model';
+import type { Definitions, PipelineDefinition, StepDefinition, TaskDefinition } from '../definitions/model';
 import { DEFAULT_CRON_SHELL, splitPercent, toShellTaskCommand } from './command';
 import type { CrontabJob, CrontabProblem, ParsedCrontab } from './parse';
 
@@ -147,9 +147,11 @@ export function convertCrontab(parsed: ParsedCrontab, options: ConvertOptions): 
     const shell = env.get('SHELL') || DEFAULT_CRON_SHELL;
     const parts = splitPercent(job.command);
     const name = uniqueName(jobSlug(parts.command));
-    const stepEnv = Object.fromEntries(
-      [...env.entries()].filter(([key]) => !CRON_SETTINGS.has(key) && !unusable.has(key)),
-    );
+    const variables = [...env.entries()].filter(([key]) => !CRON_SETTINGS.has(key) && !unusable.has(key));
+    // Variables named like passwords or tokens become secret, so ECTS masks them in responses and output.
+    const stepEnv: StepDefinition['env'] = variables.some(([key]) => isSecretName(key))
+      ? variables.map(([key, value]) => ({ name: key, value, ...(isSecretName(key) ? { secret: true } : {}) }))
+      : Object.fromEntries(variables);
     const runAsUser = job.user ?? options.runAsUser;
 
     const task: TaskDefinition = {
@@ -173,7 +175,7 @@ export function convertCrontab(parsed: ParsedCrontab, options: ConvertOptions): 
         {
           task: name,
           ...(runAsUser ? { runAsUser } : {}),
-          ...(Object.keys(stepEnv).length > 0 ? { env: stepEnv } : {}),
+          ...(variables.length > 0 ? { env: stepEnv } : {}),
         },
       ],
     };
