@@ -118,7 +118,8 @@ export function registerImportCrontab(program: Command): void {
       const client = options.output ? null : clientFor(command);
       const node = client ? (await findNode(client, options.node)).name : options.node;
       const system = options.system ?? isSystemCrontab(file);
-      const converted = convertCrontab(parseCrontab(text, { system }), {
+      const parsed = parseCrontab(text, { system });
+      const converted = convertCrontab(parsed, {
         node,
         prefix: options.prefix ?? `${node}-${basename(file)}`,
         timezone,
@@ -145,9 +146,7 @@ export function registerImportCrontab(program: Command): void {
         err(summaryLine(summary, options.dryRun ?? false));
       }
 
-      const userColumn = system
-        ? undefined
-        : converted.jobs.find((job) => /^root\s/.test(job.task.config['command'] as string));
+      const userColumn = system ? undefined : parsed.jobs.find((job) => /^root\s/.test(job.command));
       if (userColumn) {
         converted.notes.push(
           `the command of line ${userColumn.line} starts with "root": if this is a system crontab with a user ` +
