@@ -103,6 +103,26 @@ describe('agent', () => {
     expect([runsOf(api.events(nodeId), disabled.id).size, runsOf(api.events(nodeId), removed.id).size]).toEqual(counts);
   });
 
+  it('reads assignments again after a watch reset', async () => {
+    await world.cleanUp();
+    world = new AgentWorld(5);
+    const api = await world.startApi();
+    const { agent, nodeId, logger } = await world.startAgent(api.url);
+    const pipelines = Array.from({ length: 20 }, () => pipeline([nodeId], { cron: '0 0 1 1 *' }));
+
+    // Writes made in one tick outrun the watch, so the store compacts history it has not delivered.
+    for (const snapshot of pipelines) {
+      world.store.put(world.keys.assignment(nodeId, snapshot.id), JSON.stringify(snapshot), undefined);
+    }
+    await waitUntil(
+      () => pipelines.every((snapshot) => agent.nextFireTime(snapshot.id) !== undefined),
+      3_000,
+      'all pipelines',
+    );
+
+    expect(logger.messages('WARN').some((line) => line.includes('was reset, reading it again'))).toBe(true);
+  });
+
   it('fires from its cache while etcd is away', async () => {
     const api = await world.startApi();
     const first = await world.startAgent(api.url, { nodeId: 'node-cache' });

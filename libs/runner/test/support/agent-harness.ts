@@ -26,14 +26,16 @@ export interface TestAgent {
  * the agents started on them. cleanUp() stops every agent and removes their state directories.
  */
 export class AgentWorld {
-  readonly store = new MemoryStore();
+  readonly store: MemoryStore;
   readonly keys = new EtcdKeys('/ects-test');
   readonly admin: MemoryCoordination;
   private readonly agents: TestAgent[] = [];
   private readonly directories: string[] = [];
   private readonly apis: TestApi[] = [];
 
-  constructor() {
+  /** @param historyLimit watch events the store keeps; a small one makes watches reset. */
+  constructor(historyLimit?: number) {
+    this.store = new MemoryStore(historyLimit === undefined ? {} : { historyLimit });
     this.admin = new MemoryCoordination({ store: this.store, keys: this.keys, logger: new TestLogger() });
   }
 
