@@ -39,6 +39,10 @@ export interface Etcd3CoordinationOptions {
   requestTimeoutMs?: number;
   /** Time allowed to open a connection in milliseconds; defaults to 3000. */
   dialTimeoutMs?: number;
+  /** User and password when etcd has authentication enabled. */
+  auth?: { username: string; password: string };
+  /** PEM root certificate that signs the etcd servers' certificates, for https endpoints. */
+  caCertificate?: Buffer;
 }
 
 /**
@@ -108,6 +112,8 @@ export class Etcd3Coordination implements Coordination {
       dialTimeout: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
       faultHandling: etcdFaultHandling(),
+      ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
+      ...(options.caCertificate ? { credentials: { rootCertificate: options.caCertificate } } : {}),
     });
   }
 

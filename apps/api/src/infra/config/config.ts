@@ -129,6 +129,9 @@ export function loadConfig(env: Environment = process.env): AppConfig {
       password: read.optional('ECTS_ADMIN_PASSWORD'),
     },
   };
+  if ((config.etcd.username === null) !== (config.etcd.password === null)) {
+    problems.push('ECTS_ETCD_USERNAME and ECTS_ETCD_PASSWORD: set both or neither');
+  }
   if (config.publicUrl === '') {
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     config.publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
