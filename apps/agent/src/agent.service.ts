@@ -6,11 +6,6 @@ import { AGENT_SETTINGS, settingVariables, type AgentSettings } from './config/s
 import { IdentityService } from './identity/identity.service';
 import { NODE_FACTS, type NodeFacts } from './node-facts';
 
-/** The agent cannot start with its settings; the message names the setting to change. */
-export class UnsupportedSettingError extends Error {
-  readonly code = 'SETTING_UNSUPPORTED';
-}
-
 /**
  * Environment that shell steps start from: the agent's own, without the agent's settings, so an
  * enrollment token or etcd password never reaches a job.
@@ -37,14 +32,6 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   async onApplicationBootstrap(): Promise<void> {
     const { settings, facts } = this;
 
-    // NOTE: Etcd3Coordination takes no credentials yet, so etcd authentication cannot be used.
-    if (settings.etcdUsername !== undefined) {
-      throw new UnsupportedSettingError(
-        'ECTS_ETCD_USERNAME and ECTS_ETCD_PASSWORD are set, but this agent cannot authenticate to etcd yet; ' +
-          'unset them and allow the agent to reach etcd without authentication',
-      );
-    }
-
     const identity = await this.identities.resolve();
     const keys = new EtcdKeys(settings.etcdNamespace);
 
@@ -52,6 +39,9 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       endpoints: settings.etcdEndpoints,
       keys,
       logger: new Logger(Etcd3Coordination.name),
+      ...(settings.etcdUsername !== undefined && settings.etcdPassword !== undefined
+        ? { auth: { username: settings.etcdUsername, password: settings.etcdPassword } }
+        : {}),
     });
     this.agent = createAgent({
       coordination: this.coordination,
