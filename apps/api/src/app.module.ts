@@ -19,6 +19,7 @@ import { NodesModule } from './nodes/nodes.module';
 import { PipelinesModule } from './pipelines/pipelines.module';
 import { PresenceModule } from './presence/presence.module';
 import { PublishingModule } from './publishing/publishing.module';
+import { RetentionModule } from './retention/retention.module';
 import { RunsModule } from './runs/runs.module';
 import { SettingsModule } from './settings/settings.module';
 import { TasksModule } from './tasks/tasks.module';
@@ -54,6 +55,7 @@ export class AppModule {
         PresenceModule,
         AgentsModule,
         EmbeddedModule,
+        RetentionModule,
       ],
       providers: [{ provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
     };

@@ -37,6 +37,15 @@ export interface AppConfig {
   embeddedAgent: boolean;
   /** Public URL of the API that agents and enrollment commands use. */
   publicUrl: string;
+  retention: {
+    /** Runs that started longer ago than this many days are purged; 0 keeps them forever. */
+    days: number;
+    /** Runs kept per pipeline beyond which the oldest are purged; 0 sets no limit. */
+    maxRunsPerPipeline: number;
+    intervalSeconds: number;
+    /** Runs deleted per statement, so a purge never holds long locks. */
+    batchSize: number;
+  };
   /** First admin that `ects init` creates in an empty database; a null password is generated and printed once. */
   initialAdmin: { email: string; password: string | null };
 }
@@ -124,6 +133,12 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     maxStepOutputBytes: read.integer('ECTS_MAX_STEP_OUTPUT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     embeddedAgent: read.boolean('ECTS_EMBEDDED_AGENT', endpoints.length === 0),
     publicUrl: read.string('ECTS_PUBLIC_URL', ''),
+    retention: {
+      days: read.integer('ECTS_RETENTION_DAYS', 90, 0, 36_500),
+      maxRunsPerPipeline: read.integer('ECTS_RETENTION_MAX_RUNS_PER_PIPELINE', 0, 0, 100_000_000),
+      intervalSeconds: read.integer('ECTS_RETENTION_INTERVAL_SECONDS', 3_600, 1, 86_400),
+      batchSize: read.integer('ECTS_RETENTION_BATCH_SIZE', 500, 1, 100_000),
+    },
     initialAdmin: {
       email: read.string('ECTS_ADMIN_EMAIL', 'admin@ects.local').toLowerCase(),
       password: read.optional('ECTS_ADMIN_PASSWORD'),
