@@ -16,6 +16,22 @@ export interface NodeRegistration {
   /** When this agent process started, ISO 8601. */
   startedAt: string;
   maxConcurrentRuns: number;
+  /** The agent's readiness, rewritten when it changes; absent from agents older than this field. */
+  health?: NodeHealth;
+}
+
+/** State of one health check, in the shape @nestjs/terminus reports. */
+export interface HealthCheckState {
+  status: 'up' | 'down';
+  message?: string;
+}
+
+/** An agent's readiness: `ok` when every check is up, `error` otherwise. */
+export interface NodeHealth {
+  status: 'ok' | 'error';
+  details: Record<string, HealthCheckState>;
+  /** When the agent last saw this state change, ISO 8601. */
+  since: string;
 }
 
 /** POST /api/agents/enroll: an agent joins with an enrollment token created by an admin. */

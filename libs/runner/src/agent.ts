@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import type { AgentEvent, NodeRegistration } from '@ects/domain';
+import type { AgentEvent, NodeHealth, NodeRegistration } from '@ects/domain';
 import { v7 as uuidv7 } from 'uuid';
 
 import { sleep, systemClock } from './clock';
@@ -8,7 +8,14 @@ import { Assignments } from './coordination/assignments';
 import { Commands } from './coordination/commands';
 import { FireLock } from './coordination/fire-lock';
 import { Registration } from './coordination/registration';
-import { RunnerError } from './errors';
+import { RunnerError, describeError } from './errors';
+import {
+  agentLiveness,
+  agentReadiness,
+  healthChanged,
+  type AgentState,
+  type AgentStatus,
+} from './metrics/agent-status';
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from './options';
 import { Reporter } from './reporting/reporter';
 import { EventSpool } from './reporting/spool';
@@ -22,8 +29,10 @@ import { ensureDirectory } from './state/json-file';
 
 /** Time start() waits for the first responses from etcd before it returns and lets retries go on. */
 const START_WAIT_MS = 3_000;
+/** Time between readiness checks; a change is written to the node's registration in etcd. */
+const HEALTH_CHECK_INTERVAL_MS = 5_000;
 
-export type AgentState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+export type { AgentState } from './metrics/agent-status';
 
 /** A running ECTS agent; see createAgent(). */
 export interface Agent {
@@ -48,6 +57,12 @@ export interface Agent {
   nextFireTime(pipelineId: string): Date | undefined;
   /** Runs accepted and not yet finished. */
   activeRuns(): ActiveRunInfo[];
+  /** Registration, API connection, assignments, runs and spool as they are now. */
+  status(): AgentStatus;
+  /** Whether the engine is started; for a liveness probe. */
+  liveness(): NodeHealth;
+  /** Whether the engine runs, is registered in etcd and connected to the API; for a readiness probe. */
+  readiness(): NodeHealth;
 }
 
 /**
@@ -76,12 +91,16 @@ class EctsAgent implements Agent {
   private reporter: Reporter | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly createdAt: Date;
+  private lastReadiness: NodeHealth | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
 
   constructor(options: AgentOptions) {
     const clock = options.clock ?? systemClock;
     this.options = resolveAgentOptions(options, clock);
-    const { coordination, keys, logger, stateDir } = this.options;
+    const { coordination, keys, logger, metrics, stateDir } = this.options;
     this.nodeId = this.options.identity.nodeId;
+    this.createdAt = new Date(clock.now());
 
     this.registration = new Registration({
       coordination,
@@ -89,6 +108,7 @@ class EctsAgent implements Agent {
       registration: this.nodeRegistration(),
       leaseTtlSeconds: this.options.leaseTtlSeconds,
       logger,
+      metrics,
     });
 
     this.fireRecords = new FireRecords(
@@ -103,6 +123,7 @@ class EctsAgent implements Agent {
     this.dispatcher = new Dispatcher({
       nodeId: this.nodeId,
       logger,
+      metrics,
       clock,
       fireLock: new FireLock(coordination, keys, this.nodeId, clock),
       maxConcurrentRuns: this.options.maxConcurrentRuns,
@@ -116,6 +137,7 @@ class EctsAgent implements Agent {
       nodeId: this.nodeId,
       clock,
       logger,
+      metrics,
       fireRecords: this.fireRecords,
       onFire: (snapshot, fireTime, kind) => this.dispatcher.fire(snapshot, fireTime, kind),
     });
@@ -188,6 +210,33 @@ class EctsAgent implements Agent {
     return this.dispatcher.activeRuns();
   }
 
+  status(): AgentStatus {
+    return {
+      state: this.currentState,
+      registered: this.registration.registered,
+      apiConnected: this.reporter?.connected ?? false,
+      assignments: this.assignments.list().length,
+      activeRuns: this.dispatcher.activeRuns().length,
+      spool: {
+        events: this.spool?.pendingCount ?? 0,
+        oldestEventAgeMs: this.spool?.oldestPendingAgeMs() ?? 0,
+      },
+    };
+  }
+
+  liveness(): NodeHealth {
+    return agentLiveness(this.status(), this.createdAt);
+  }
+
+  readiness(): NodeHealth {
+    const next = agentReadiness(this.status(), new Date(this.options.clock.now()));
+    if (healthChanged(this.lastReadiness, next)) {
+      this.lastReadiness = next;
+    }
+
+    return this.lastReadiness ?? next;
+  }
+
   private async startComponents(): Promise<void> {
     const { logger, stateDir } = this.options;
 
@@ -196,7 +245,7 @@ class EctsAgent implements Agent {
       // Registering comes first, so the node shows online as soon as etcd responds.
       const registering = this.registration.start();
 
-      this.spool = EventSpool.open(join(stateDir, 'spool'), { logger });
+      this.spool = EventSpool.open(join(stateDir, 'spool'), { logger, now: () => this.options.clock.now() });
       this.reporter = new Reporter({
         apiUrl: this.options.apiUrl,
         auth: this.options.identity,
@@ -226,6 +275,8 @@ class EctsAgent implements Agent {
     }
 
     this.currentState = 'running';
+    this.checkHealth();
+    this.healthTimer = setInterval(() => this.checkHealth(), HEALTH_CHECK_INTERVAL_MS);
     logger.log(
       `Agent of node ${this.nodeId} (${this.options.name}) started: ${this.scheduler.size} pipelines scheduled, ` +
         `${this.spool.pendingCount} spooled events to send, up to ${this.options.maxConcurrentRuns} runs at once`,
@@ -251,6 +302,7 @@ class EctsAgent implements Agent {
     }
 
     this.currentState = 'stopping';
+    clearInterval(this.healthTimer);
     logger.log(`Agent of node ${this.nodeId} stopping (${reason})`);
 
     this.scheduler.stop();
@@ -279,6 +331,29 @@ class EctsAgent implements Agent {
     logger.log(`Agent of node ${this.nodeId} stopped`);
   }
 
+  /** Writes the readiness to the node's registration when it changed since the last check. */
+  private checkHealth(): void {
+    const previous = this.lastReadiness;
+    const next = this.readiness();
+    if (next === previous) {
+      return;
+    }
+
+    if (previous !== undefined) {
+      this.options.logger.log(
+        `Agent of node ${this.nodeId} is ${next.status === 'ok' ? 'ready' : 'not ready'}: ` +
+          Object.entries(next.details)
+            .map(
+              ([name, state]) => `${name} ${state.status}${state.message === undefined ? '' : ` (${state.message})`}`,
+            )
+            .join(', '),
+      );
+    }
+    this.registration.updateHealth(next).catch((error: unknown) => {
+      this.options.logger.warn(`Writing the health of node ${this.nodeId} failed: ${describeError(error)}`);
+    });
+  }
+
   private emit(event: AgentEvent): void {
     if (this.spool === undefined) {
       throw new RunnerError(
@@ -296,6 +371,7 @@ class EctsAgent implements Agent {
       nodeName: this.options.name,
       clock: this.options.clock,
       logger: this.options.logger,
+      metrics: this.options.metrics,
       emit: (event) => this.emit(event),
       sendMail: (request, timeoutMs, signal) => {
         if (this.reporter === undefined) {

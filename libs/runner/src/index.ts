@@ -1,6 +1,9 @@
 export { createAgent, type Agent, type AgentState } from './agent';
 export { AGENT_DEFAULTS, type AgentIdentity, type AgentOptions } from './options';
-export type { RunnerLogger } from './logger';
+export { createFieldLogger, type LogFields, type ObjectLogger, type RunnerLogger } from './logger';
+export { NO_RUNNER_METRICS, type FireLockResult, type RunnerMetrics } from './metrics/runner-metrics';
+export type { AgentStatus } from './metrics/agent-status';
+export { createRunnerMetrics, type MetricFactory, type RunnerMetricsOptions } from './metrics/metric-catalog';
 export type { Clock } from './clock';
 export type { ActiveRunInfo } from './scheduling/dispatcher';
 export { InvalidAgentOptionsError, RunnerError, StateFileError, type RunnerErrorCode } from './errors';

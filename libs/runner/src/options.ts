@@ -4,6 +4,7 @@ import type { Labels } from '@ects/domain';
 import type { Clock } from './clock';
 import { InvalidAgentOptionsError } from './errors';
 import type { RunnerLogger } from './logger';
+import { NO_RUNNER_METRICS, type RunnerMetrics } from './metrics/runner-metrics';
 
 /** The node this agent runs as: its id and the credential it presents to the API. */
 export interface AgentIdentity {
@@ -46,6 +47,8 @@ export interface AgentOptions {
   clock?: Clock;
   /** Time stop() waits for the API to acknowledge the spool, in milliseconds. Defaults to 5000. */
   spoolFlushTimeoutMs?: number;
+  /** Sink for fire lateness, run and step durations and the other engine measurements; none by default. */
+  metrics?: RunnerMetrics;
 }
 
 export type ResolvedAgentOptions = Required<Omit<AgentOptions, 'clock'>> & { clock: Clock };
@@ -78,6 +81,7 @@ export function resolveAgentOptions(options: AgentOptions, clock: Clock): Resolv
     maxOutputBytesPerStep: options.maxOutputBytesPerStep ?? AGENT_DEFAULTS.maxOutputBytesPerStep,
     spoolFlushTimeoutMs: options.spoolFlushTimeoutMs ?? AGENT_DEFAULTS.spoolFlushTimeoutMs,
     baseEnvironment: options.baseEnvironment ?? process.env,
+    metrics: options.metrics ?? NO_RUNNER_METRICS,
     clock,
   };
 

@@ -1,9 +1,10 @@
 import { RateLimitedWarning, type Coordination, type EtcdKeys, type Lease } from '@ects/etcd';
-import type { NodeRegistration } from '@ects/domain';
+import type { NodeHealth, NodeRegistration } from '@ects/domain';
 
 import { Backoff } from '../backoff';
 import { describeError } from '../errors';
 import type { RunnerLogger } from '../logger';
+import type { RunnerMetrics } from '../metrics/runner-metrics';
 
 const WARNING_INTERVAL_MS = 30_000;
 
@@ -13,6 +14,7 @@ export interface RegistrationOptions {
   registration: NodeRegistration;
   leaseTtlSeconds: number;
   logger: RunnerLogger;
+  metrics: RunnerMetrics;
 }
 
 /**
@@ -28,9 +30,12 @@ export class Registration {
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private attempt: Promise<void> | undefined;
+  /** The registration as written next, with the latest health. */
+  private current: NodeRegistration;
 
   constructor(private readonly options: RegistrationOptions) {
     this.failures = new RateLimitedWarning(options.logger, WARNING_INTERVAL_MS);
+    this.current = options.registration;
   }
 
   get registered(): boolean {
@@ -42,6 +47,26 @@ export class Registration {
     this.stopped = false;
 
     return this.register();
+  }
+
+  /**
+   * Writes the registration again with the agent's new health while the lease is alive. Without a
+   * lease the next registration carries it. A failed write is logged and left to the next change.
+   */
+  async updateHealth(health: NodeHealth): Promise<void> {
+    const { coordination, keys, registration, logger } = this.options;
+    this.current = { ...this.current, health };
+
+    const lease = this.lease;
+    if (this.stopped || lease === undefined || lease.state !== 'alive') {
+      return;
+    }
+
+    try {
+      await coordination.put(keys.node(registration.nodeId), JSON.stringify(this.current), { lease });
+    } catch (error: unknown) {
+      logger.warn(`Writing the health of node ${registration.nodeId} to etcd failed: ${describeError(error)}`);
+    }
   }
 
   /**
@@ -88,7 +113,7 @@ export class Registration {
 
     try {
       lease = await coordination.grantLease(leaseTtlSeconds);
-      await coordination.put(keys.node(registration.nodeId), JSON.stringify(registration), { lease });
+      await coordination.put(keys.node(registration.nodeId), JSON.stringify(this.current), { lease });
     } catch (error: unknown) {
       if (lease !== undefined) {
         await lease.revoke().catch((revokeError: unknown) => {
@@ -118,6 +143,7 @@ export class Registration {
     );
     this.backoff.reset();
     this.lease = lease;
+    this.options.metrics.registered();
 
     lease.onLost((error) => {
       if (this.stopped || this.lease !== lease) {
@@ -128,6 +154,7 @@ export class Registration {
         `Registration lease ${lease.id} of node ${registration.nodeId} was lost, registering again: ${error.message}`,
       );
       this.lease = undefined;
+      this.options.metrics.leaseLost();
       void this.register();
     });
   }

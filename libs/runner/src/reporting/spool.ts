@@ -1,6 +1,7 @@
 import {
   closeSync,
   fstatSync,
+  statSync,
   ftruncateSync,
   openSync,
   readFileSync,
@@ -23,6 +24,8 @@ const ACKED_FILE = 'acked.json';
 const DEFAULT_MAX_SEGMENT_BYTES = 4 * 1024 * 1024;
 const DEFAULT_MEMORY_WINDOW = 10_000;
 const WARNING_INTERVAL_MS = 30_000;
+/** Appends within this span share one append-time mark, so the marks stay few during a long outage. */
+const APPEND_MARK_INTERVAL_MS = 1_000;
 
 export interface EventSpoolOptions {
   logger: RunnerLogger;
@@ -30,6 +33,14 @@ export interface EventSpoolOptions {
   maxSegmentBytes?: number;
   /** Newest events kept in memory, so sending them needs no disk read; defaults to 10,000. */
   memoryWindow?: number;
+  /** Time source for the age of the oldest pending event, in epoch milliseconds; defaults to Date.now. */
+  now?: () => number;
+}
+
+/** First seq appended at `at`; every later seq up to the next mark was appended within a second of it. */
+interface AppendMark {
+  seq: number;
+  at: number;
 }
 
 interface Segment {
@@ -68,6 +79,9 @@ export class EventSpool {
   private readonly listeners = new Set<() => void>();
   private readonly writeFailures: RateLimitedWarning;
   private readonly readFailures: RateLimitedWarning;
+  private readonly now: () => number;
+  /** Append times of the pending events, oldest first, for the age of the oldest one. */
+  private appendMarks: AppendMark[] = [];
 
   private fd: number | undefined;
   private activeBytes = 0;
@@ -88,6 +102,7 @@ export class EventSpool {
     this.logger = options.logger;
     this.maxSegmentBytes = options.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
     this.memoryWindow = options.memoryWindow ?? DEFAULT_MEMORY_WINDOW;
+    this.now = options.now ?? Date.now;
     this.writeFailures = new RateLimitedWarning(this.logger, WARNING_INTERVAL_MS);
     this.readFailures = new RateLimitedWarning(this.logger, WARNING_INTERVAL_MS);
   }
@@ -118,6 +133,13 @@ export class EventSpool {
     return this.nextSeq - 1 - this.acked;
   }
 
+  /** Milliseconds since the oldest event not yet acknowledged was appended; 0 when every event is acknowledged. */
+  oldestPendingAgeMs(): number {
+    const oldest = this.appendMarks[0];
+
+    return this.pendingCount === 0 || oldest === undefined ? 0 : Math.max(0, this.now() - oldest.at);
+  }
+
   /** Calls the listener after each append; returns a function that removes it. */
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);
@@ -140,6 +162,7 @@ export class EventSpool {
       );
     }
 
+    this.markAppend(envelope.seq);
     this.nextSeq += 1;
     this.memory.push(envelope);
     this.trimMemory();
@@ -199,6 +222,7 @@ export class EventSpool {
     }
     this.compactMemory();
     this.deleteAckedSegments();
+    this.dropAckedMarks();
   }
 
   close(): void {
@@ -238,6 +262,53 @@ export class EventSpool {
     this.memoryFirstSeq = this.nextSeq;
     this.openNewest();
     this.deleteAckedSegments();
+    this.markRecoveredEvents();
+  }
+
+  /**
+   * Marks the events left pending by an earlier run with the modification time of the oldest segment.
+   * NOTE: that is when the segment was last written, so the age it gives is a lower bound.
+   */
+  private markRecoveredEvents(): void {
+    if (this.pendingCount === 0) {
+      return;
+    }
+
+    let at = this.now();
+    try {
+      at = Math.min(at, statSync(this.segments[0].path).mtimeMs);
+    } catch (error: unknown) {
+      this.readFailures.warn(
+        `Reading the age of spool segment ${this.segments[0].path} failed: ${describeError(error)}`,
+      );
+    }
+    this.appendMarks.push({ seq: this.acked + 1, at });
+  }
+
+  private markAppend(seq: number): void {
+    const now = this.now();
+    const last = this.appendMarks.at(-1);
+
+    if (last === undefined || now - last.at >= APPEND_MARK_INTERVAL_MS) {
+      this.appendMarks.push({ seq, at: now });
+    }
+  }
+
+  /** Keeps only the mark covering the first pending event and the marks after it. */
+  private dropAckedMarks(): void {
+    const firstPending = this.acked + 1;
+    if (firstPending >= this.nextSeq) {
+      this.appendMarks = [];
+      return;
+    }
+
+    let covering = 0;
+    while (covering + 1 < this.appendMarks.length && this.appendMarks[covering + 1].seq <= firstPending) {
+      covering += 1;
+    }
+    if (covering > 0) {
+      this.appendMarks = this.appendMarks.slice(covering);
+    }
   }
 
   /** Cuts a partial last line from the newest segment and returns the seq that follows its last event. */

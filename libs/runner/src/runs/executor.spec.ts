@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipeline, runsOf, shellTask, step } from '../../test/support/fixtures';
 import { TestLogger } from '../../test/support/test-logger';
 import { systemClock } from '../clock';
+import { NO_RUNNER_METRICS } from '../metrics/runner-metrics';
 import { RunExecution, type ExecutorContext } from './executor';
 
 const NODE = 'node-a';
@@ -52,6 +53,7 @@ function execute(snapshot: PipelineSnapshot): Execution {
     nodeName: 'web-1',
     clock: systemClock,
     logger: new TestLogger(),
+    metrics: NO_RUNNER_METRICS,
     emit: (event) => events.push(event),
     sendMail: (request) => {
       mails.push(request);

@@ -15,7 +15,9 @@ import {
 
 import { sleep, type Clock } from '../clock';
 import { describeError, stackOf } from '../errors';
-import type { RunnerLogger } from '../logger';
+import { logDebug, withLogFields, type RunnerLogger } from '../logger';
+import type { RunnerMetrics } from '../metrics/runner-metrics';
+import type { FireKind } from '../scheduling/scheduler';
 import type { HookPayload, HookStep } from '../steps/hook-payload';
 import { STEP_RUNNERS } from '../steps/index';
 import { StopReason, failed, type ExecutableStep, type StepContext, type StepOutcome } from '../steps/step';
@@ -37,6 +39,8 @@ export interface RunRequest {
   triggeredBy: string | null;
   /** Nominal fire time for scheduled runs, request time otherwise, in epoch milliseconds. */
   scheduledAt: number;
+  /** Set for runs of the scheduler: only `scheduled` fires have a lateness worth measuring. */
+  fireKind?: FireKind;
 }
 
 /** Services and settings that every run on this agent shares. */
@@ -45,6 +49,7 @@ export interface ExecutorContext {
   nodeName: string;
   clock: Clock;
   logger: RunnerLogger;
+  metrics: RunnerMetrics;
   emit(event: AgentEvent): void;
   sendMail(request: MailRequest, timeoutMs: number, signal: AbortSignal): Promise<MailResult>;
   baseEnvironment: NodeJS.ProcessEnv;
@@ -109,6 +114,10 @@ export class RunExecution {
   readonly request: RunRequest;
 
   private readonly context: ExecutorContext;
+  /** Logger whose lines carry the run, pipeline and node ids. */
+  private readonly logger: RunnerLogger;
+  /** True until the first step of a scheduled fire starts, when its fire lateness is measured. */
+  private latenessPending: boolean;
   private readonly runController = new AbortController();
   private notifyController: AbortController | undefined;
   private readonly stepStates = new Map<number, HookStep>();
@@ -124,6 +133,12 @@ export class RunExecution {
     this.runId = request.runId;
     this.pipelineId = request.pipeline.id;
     this.context = context;
+    this.logger = withLogFields(context.logger, {
+      runId: request.runId,
+      pipelineId: request.pipeline.id,
+      nodeId: context.nodeId,
+    });
+    this.latenessPending = request.fireKind === 'scheduled';
   }
 
   /**
@@ -132,7 +147,7 @@ export class RunExecution {
    */
   start(): Promise<RunStatus> {
     this.donePromise ??= this.execute().catch((error: unknown) => {
-      this.context.logger.error(`Run ${this.runId} failed inside the agent: ${describeError(error)}`, stackOf(error));
+      this.logger.error(`Run ${this.runId} failed inside the agent: ${describeError(error)}`, stackOf(error));
 
       return this.finish('failed', `the agent failed while running it: ${describeError(error)}`);
     });
@@ -160,6 +175,10 @@ export class RunExecution {
     const steps = [...pipeline.steps].sort((a, b) => a.position - b.position).map(toExecutableStep);
 
     this.startedAt = new Date(clock.now()).toISOString();
+    logDebug(
+      this.logger,
+      `Run ${this.runId} of pipeline ${pipeline.id} started (${this.request.trigger}, ${steps.length} steps)`,
+    );
     for (const step of steps) {
       this.stepStates.set(step.position, this.initialState(step));
     }
@@ -209,6 +228,8 @@ export class RunExecution {
       }
     } finally {
       clearTimeout(runTimer);
+      // Only a pipeline step measures lateness; an on-failure task after a kill does not.
+      this.latenessPending = false;
     }
 
     const stopReason: unknown = this.runController.signal.reason;
@@ -273,6 +294,7 @@ export class RunExecution {
     this.currentStep = step;
     let outcome: StepOutcome = failed('the step did not start');
     let attempt = 0;
+    const firstStartedAt = clock.now();
 
     while (attempt < attempts) {
       attempt += 1;
@@ -308,6 +330,11 @@ export class RunExecution {
 
     output.close();
     this.updateState(step.position, { status: outcome.status });
+    this.context.metrics.stepFinished({
+      kind: step.task.kind,
+      status: outcome.status,
+      durationMs: clock.now() - firstStartedAt,
+    });
     this.context.emit({
       type: 'step.finished',
       runId: this.runId,
@@ -349,6 +376,7 @@ export class RunExecution {
       step,
       runId: this.runId,
       attempt,
+      processStarted: () => this.measureLateness(),
       signal: signals.length === 1 ? parent : AbortSignal.any(signals),
       output,
       clock: this.context.clock,
@@ -358,10 +386,15 @@ export class RunExecution {
       sendMail: (request, timeoutMs, signal) => this.context.sendMail(request, timeoutMs, signal),
     };
 
+    // A shell step reports its start once its process is spawned; other kinds start when called.
+    if (step.task.kind !== 'shell') {
+      this.measureLateness();
+    }
+
     try {
       return await STEP_RUNNERS[step.task.kind](context);
     } catch (error: unknown) {
-      this.context.logger.error(
+      this.logger.error(
         `${stepLabel(step)} of run ${this.runId} failed inside the agent: ${describeError(error)}`,
         stackOf(error),
       );
@@ -370,6 +403,16 @@ export class RunExecution {
     } finally {
       clearTimeout(stepTimer);
     }
+  }
+
+  /** Records how late the first step of a scheduled fire started after the nominal fire time. */
+  private measureLateness(): void {
+    if (!this.latenessPending) {
+      return;
+    }
+
+    this.latenessPending = false;
+    this.context.metrics.fireLateness(this.context.clock.now() - this.request.scheduledAt);
   }
 
   private skipStep(step: ExecutableStep): void {
@@ -399,6 +442,10 @@ export class RunExecution {
       finishedAt: this.finishedAt,
       exitSummary,
     });
+
+    const durationMs = Date.parse(this.finishedAt) - Date.parse(this.startedAt || this.finishedAt);
+    this.context.metrics.runFinished({ pipelineId: this.pipelineId, status, durationMs });
+    this.logger.log(`Run ${this.runId} of pipeline ${this.pipelineId} finished ${status} after ${durationMs} ms`);
 
     return status;
   }

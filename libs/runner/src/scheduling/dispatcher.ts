@@ -1,11 +1,12 @@
 import { RateLimitedWarning } from '@ects/etcd';
-import type { AgentEvent, PipelineSnapshot, RunStatus } from '@ects/domain';
+import type { AgentEvent, OverlapPolicy, PipelineSnapshot, RunStatus } from '@ects/domain';
 
 import { sleep, type Clock } from '../clock';
 import type { FireLock } from '../coordination/fire-lock';
 import type { RunCommand } from '../coordination/commands';
 import { describeError } from '../errors';
-import { logDebug, type RunnerLogger } from '../logger';
+import { logDebug, withLogFields, type RunnerLogger } from '../logger';
+import type { RunnerMetrics } from '../metrics/runner-metrics';
 import { toTaskRecord, type RunExecution, type RunRequest } from '../runs/executor';
 import type { FireKind } from './scheduler';
 
@@ -18,6 +19,7 @@ const STOP_REPORT_GRACE_MS = 10_000;
 export interface DispatcherOptions {
   nodeId: string;
   logger: RunnerLogger;
+  metrics: RunnerMetrics;
   clock: Clock;
   fireLock: FireLock;
   maxConcurrentRuns: number;
@@ -88,6 +90,7 @@ export class Dispatcher {
       trigger: 'schedule',
       triggeredBy: null,
       scheduledAt: fireTime,
+      fireKind: kind,
     };
     const label = `${kind === 'misfire' ? 'missed fire' : 'fire'} of pipeline ${snapshot.id} at ${new Date(fireTime).toISOString()}`;
 
@@ -98,6 +101,7 @@ export class Dispatcher {
 
     this.options.fireLock.acquire(snapshot.id, fireTime).then(
       (won) => {
+        this.options.metrics.fireLock(won ? 'won' : 'lost');
         if (!won) {
           logDebug(logger, `The ${label} went to another node`);
         } else if (this.accepting) {
@@ -105,6 +109,7 @@ export class Dispatcher {
         }
       },
       (error: unknown) => {
+        this.options.metrics.fireLock('error');
         this.lockFailures.warn(
           `Skipping the ${label}: its fire lock could not be taken in etcd: ${describeError(error)}`,
         );
@@ -126,7 +131,9 @@ export class Dispatcher {
     };
 
     if (this.byRunId.has(command.runId)) {
-      this.options.logger.warn(`Ignoring run-now command ${command.commandId}: run ${command.runId} is already active`);
+      this.runLogger(request).warn(
+        `Ignoring run-now command ${command.commandId}: run ${command.runId} is already active`,
+      );
       return;
     }
     if (!this.accepting) {
@@ -221,15 +228,19 @@ export class Dispatcher {
 
     switch (pipeline.overlap) {
       case 'skip':
-        this.recordUnstarted(request, 'skipped', `skipped: run ${previousId} was still running (overlap policy skip)`);
+        this.recordOverlapSkip(
+          request,
+          pipeline.overlap,
+          `skipped: run ${previousId} was still running (overlap policy skip)`,
+        );
         break;
 
       case 'queue': {
         const queue = this.overlapQueueOf(pipeline.id);
         if (queue.length >= MAX_QUEUED_FIRES) {
-          this.recordUnstarted(
+          this.recordOverlapSkip(
             request,
-            'skipped',
+            pipeline.overlap,
             `skipped: ${MAX_QUEUED_FIRES} fires were already queued behind run ${previousId} (overlap policy queue)`,
           );
         } else {
@@ -241,7 +252,11 @@ export class Dispatcher {
       case 'replace': {
         const queue = this.overlapQueueOf(pipeline.id);
         for (const replaced of queue.splice(0)) {
-          this.recordUnstarted(replaced, 'skipped', `skipped: replaced by run ${request.runId} before it started`);
+          this.recordOverlapSkip(
+            replaced,
+            pipeline.overlap,
+            `skipped: replaced by run ${request.runId} before it started`,
+          );
         }
         queue.push(request);
 
@@ -280,7 +295,7 @@ export class Dispatcher {
       this.execute(tracked);
     } else {
       logDebug(
-        this.options.logger,
+        this.runLogger(request),
         `Run ${request.runId} waits for one of ${this.options.maxConcurrentRuns} run slots`,
       );
       this.slotQueue.push(tracked);
@@ -299,7 +314,7 @@ export class Dispatcher {
     this.executing -= 1;
     this.untrack(tracked);
     logDebug(
-      this.options.logger,
+      this.runLogger(tracked.request),
       `Run ${tracked.request.runId} of pipeline ${tracked.request.pipeline.id} ended ${status}`,
     );
 
@@ -346,12 +361,28 @@ export class Dispatcher {
     }
   }
 
+  /** Logger whose lines carry the run, pipeline and node ids. */
+  private runLogger(request: RunRequest): RunnerLogger {
+    return withLogFields(this.options.logger, {
+      runId: request.runId,
+      pipelineId: request.pipeline.id,
+      nodeId: this.options.nodeId,
+    });
+  }
+
+  /** Records a scheduled fire that the overlap policy turned away as a skipped run. */
+  private recordOverlapSkip(request: RunRequest, policy: OverlapPolicy, reason: string): void {
+    this.options.metrics.overlapSkipped(policy);
+    this.recordUnstarted(request, 'skipped', reason);
+  }
+
   /** Reports a run that never executed: run.started, then run.finished with its status and reason. */
   private recordUnstarted(request: RunRequest, status: Extract<RunStatus, 'skipped' | 'killed'>, reason: string): void {
     const now = new Date(this.options.clock.now()).toISOString();
     const { pipeline } = request;
 
-    this.options.logger.log(`Run ${request.runId} of pipeline ${pipeline.id} ${reason}`);
+    this.runLogger(request).log(`Run ${request.runId} of pipeline ${pipeline.id} ${reason}`);
+    this.options.metrics.runFinished({ pipelineId: pipeline.id, status, durationMs: 0 });
     this.options.emit({
       type: 'run.started',
       runId: request.runId,

@@ -9,6 +9,7 @@ import { pipeline } from '../../test/support/fixtures';
 import { TestLogger } from '../../test/support/test-logger';
 import { delay, waitUntil } from '../../test/support/wait';
 import type { Clock } from '../clock';
+import { NO_RUNNER_METRICS } from '../metrics/runner-metrics';
 import { FireRecords } from '../state/fire-records';
 import { latestFireBetween } from './missed-fires';
 import { Scheduler, type FireKind } from './scheduler';
@@ -48,6 +49,7 @@ function setUp(clock: Clock = { now: () => Date.now() }): {
     nodeId: NODE,
     clock,
     logger,
+    metrics: NO_RUNNER_METRICS,
     fireRecords: records,
     onFire: (snapshot, fireTime, kind) => fires.push({ pipelineId: snapshot.id, fireTime, kind, calledAt: Date.now() }),
   });

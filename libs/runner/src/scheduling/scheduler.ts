@@ -3,6 +3,7 @@ import { parseCron, type CronSchedule, type PipelineSnapshot } from '@ects/domai
 import type { Clock } from '../clock';
 import { describeError, stackOf } from '../errors';
 import { logDebug, type RunnerLogger } from '../logger';
+import type { RunnerMetrics } from '../metrics/runner-metrics';
 import type { FireRecords } from '../state/fire-records';
 import { FireHeap, type HeapItem } from './fire-heap';
 import { latestFireBetween } from './missed-fires';
@@ -24,6 +25,7 @@ export interface SchedulerOptions {
   nodeId: string;
   clock: Clock;
   logger: RunnerLogger;
+  metrics: RunnerMetrics;
   fireRecords: FireRecords;
   onFire: FireListener;
   lateFireToleranceMs?: number;
@@ -165,6 +167,7 @@ export class Scheduler {
   private misfire(entry: ScheduledPipeline, latest: number): void {
     const { snapshot } = entry;
     this.options.fireRecords.set(snapshot.id, latest);
+    this.options.metrics.misfire(snapshot.misfire);
 
     if (snapshot.misfire === 'run_once') {
       this.options.logger.log(

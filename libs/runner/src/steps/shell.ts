@@ -109,6 +109,7 @@ export async function runShellStep(context: StepContext): Promise<StepOutcome> {
       resolve(failed(`Starting /bin/sh failed: ${describeError(error)}`));
       return;
     }
+    context.processStarted();
 
     const pgid = child.pid;
     const stdout = new StringDecoder('utf8');

@@ -39,6 +39,8 @@ export interface StepContext {
   step: ExecutableStep;
   runId: string;
   attempt: number;
+  /** Called by a step kind that spawns a process, right after the spawn, to measure fire lateness. */
+  processStarted(): void;
   /** Aborted with a StopReason when the step must stop. */
   signal: AbortSignal;
   output: StepOutput;

@@ -64,6 +64,7 @@ export function stepHarness(
     step,
     runId: 'run-1',
     attempt: 1,
+    processStarted: () => undefined,
     signal: controller.signal,
     output,
     clock: systemClock,
