@@ -9,6 +9,7 @@ import { runWithContext } from './infra/context/request-context';
 import { ApiExceptionFilter } from './infra/http/exception.filter';
 import { createValidationPipe } from './infra/http/validation';
 import { buildOpenApiDocument, serveOpenApi } from './infra/openapi/openapi';
+import { RedisIoAdapter } from './infra/websocket/redis-io.adapter';
 
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -20,6 +21,11 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
   });
 
+  if (config.redisUrl) {
+    const adapter = new RedisIoAdapter(app, config.redisUrl, `ects${config.etcd.namespace}`);
+    await adapter.connect();
+    app.useWebSocketAdapter(adapter);
+  }
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.use(bodyErrorHandler);
   app.use((request: Request, _response: Response, next: NextFunction) => {

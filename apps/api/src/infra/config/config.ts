@@ -21,6 +21,8 @@ export interface AppConfig {
     namespace: string;
     username: string | null;
     password: string | null;
+    /** CA certificate file that signed the etcd servers' certificates, for https endpoints. */
+    caFile: string | null;
   };
   jwt: { secret: string; ttlSeconds: number };
   /** Key for settings stored encrypted at rest, such as the SMTP password. */
@@ -37,6 +39,8 @@ export interface AppConfig {
   embeddedAgent: boolean;
   /** Public URL of the API that agents and enrollment commands use. */
   publicUrl: string;
+  /** Redis that relays live events between API replicas; null with a single replica. */
+  redisUrl: string | null;
   retention: {
     /** Runs that started longer ago than this many days are purged; 0 keeps them forever. */
     days: number;
@@ -120,6 +124,7 @@ export function loadConfig(env: Environment = process.env): AppConfig {
       namespace,
       username: read.optional('ECTS_ETCD_USERNAME'),
       password: read.optional('ECTS_ETCD_PASSWORD'),
+      caFile: read.optional('ECTS_ETCD_CA_FILE'),
     },
     jwt: { secret: jwtSecret, ttlSeconds: read.integer('ECTS_JWT_TTL_SECONDS', 12 * 3600, 60, 30 * 86400) },
     encryptionKey: read.string('ECTS_ENCRYPTION_KEY', jwtSecret),
@@ -133,6 +138,7 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     maxStepOutputBytes: read.integer('ECTS_MAX_STEP_OUTPUT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     embeddedAgent: read.boolean('ECTS_EMBEDDED_AGENT', endpoints.length === 0),
     publicUrl: read.string('ECTS_PUBLIC_URL', ''),
+    redisUrl: read.optional('ECTS_REDIS_URL'),
     retention: {
       days: read.integer('ECTS_RETENTION_DAYS', 90, 0, 36_500),
       maxRunsPerPipeline: read.integer('ECTS_RETENTION_MAX_RUNS_PER_PIPELINE', 0, 0, 100_000_000),
@@ -144,6 +150,14 @@ export function loadConfig(env: Environment = process.env): AppConfig {
       password: read.optional('ECTS_ADMIN_PASSWORD'),
     },
   };
+  if (config.etcd.caFile !== null && !existsSync(config.etcd.caFile)) {
+    problems.push(
+      `ECTS_ETCD_CA_FILE: ${config.etcd.caFile} does not exist; give the path of the CA certificate in PEM`,
+    );
+  }
+  if (config.redisUrl !== null && !/^rediss?:\/\/\S+$/.test(config.redisUrl)) {
+    problems.push('ECTS_REDIS_URL: not a Redis URL; use redis://host:6379 or rediss://host:6380');
+  }
   if ((config.etcd.username === null) !== (config.etcd.password === null)) {
     problems.push('ECTS_ETCD_USERNAME and ECTS_ETCD_PASSWORD: set both or neither');
   }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { Etcd3Coordination, EtcdKeys, MemoryCoordination, type Coordination } from '@ects/etcd';
 
@@ -23,10 +25,14 @@ export { COORDINATION } from './coordination.token';
           return new MemoryCoordination({ keys, logger: new Logger(MemoryCoordination.name) });
         }
 
+        const { username, password, caFile } = config.etcd;
+
         return new Etcd3Coordination({
           endpoints: config.etcd.endpoints,
           keys,
           logger: new Logger(Etcd3Coordination.name),
+          ...(username !== null && password !== null ? { auth: { username, password } } : {}),
+          ...(caFile !== null ? { caCertificate: readFileSync(caFile) } : {}),
         });
       },
     },
