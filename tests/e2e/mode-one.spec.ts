@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../../tools/test/etcd.mjs';
 import {
   createDatabase,
+  listRuns,
   randomNamespace,
   startAgent,
   startApi,
@@ -10,14 +11,8 @@ import {
   type AgentProcess,
   type ApiProcess,
   type Database,
+  type RunSummary,
 } from './support/processes';
-
-interface Run {
-  id: string;
-  status: string;
-  nodeId: string;
-  scheduledAt: string;
-}
 
 const LEASE_TTL_SECONDS = 5;
 
@@ -28,20 +23,7 @@ describe('mode one across three agents', () => {
   const agents = new Map<string, AgentProcess>();
   const namespace = randomNamespace();
 
-  const runsOf = async (pipelineId: string): Promise<Run[]> => {
-    const runs: Run[] = [];
-    for (let page = 1; ; page++) {
-      const body = await api.expect<{ items: Run[]; total: number }>(
-        200,
-        'GET',
-        `/api/runs?pipelineId=${pipelineId}&pageSize=200&page=${page}&order=asc`,
-      );
-      runs.push(...body.items);
-      if (runs.length >= body.total || body.items.length === 0) {
-        return runs;
-      }
-    }
-  };
+  const runsOf = (pipelineId: string): Promise<RunSummary[]> => listRuns(api, pipelineId);
 
   beforeAll(async () => {
     etcd = await startEtcd();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from '../../tools/test/etcd.mjs';
 import {
   createDatabase,
+  listRuns,
   randomNamespace,
   startAgent,
   startApi,
@@ -12,16 +13,9 @@ import {
   type AgentProcess,
   type ApiProcess,
   type Database,
+  type RunSummary,
 } from './support/processes';
 import { TcpFailoverProxy } from './support/tcp-proxy';
-
-interface Run {
-  id: string;
-  status: string;
-  nodeId: string;
-  pipelineId: string;
-  scheduledAt: string;
-}
 
 const LEASE_TTL_SECONDS = 5;
 /** TTL of the API election campaign, the adapter's default. */
@@ -44,20 +38,7 @@ describe('two API replicas on a three-member etcd cluster', () => {
         api.process.logs().lastIndexOf('is the API leader') > api.process.logs().lastIndexOf('stops leading'),
     );
 
-  const runsOf = async (pipelineId: string): Promise<Run[]> => {
-    const runs: Run[] = [];
-    for (let page = 1; ; page++) {
-      const body = await anyApi().expect<{ items: Run[]; total: number }>(
-        200,
-        'GET',
-        `/api/runs?pipelineId=${pipelineId}&pageSize=200&page=${page}&order=asc`,
-      );
-      runs.push(...body.items);
-      if (runs.length >= body.total || body.items.length === 0) {
-        return runs;
-      }
-    }
-  };
+  const runsOf = (pipelineId: string): Promise<RunSummary[]> => listRuns(anyApi(), pipelineId);
 
   const nodeNamed = async (name: string): Promise<{ id: string; status: string }> =>
     (
@@ -140,7 +121,7 @@ describe('two API replicas on a three-member etcd cluster', () => {
 
     let pipelineId = '';
     const relayed = new Promise<string>((resolve) => {
-      browser.on(LIVE_EVENTS.run, (run: Run) => {
+      browser.on(LIVE_EVENTS.run, (run: RunSummary) => {
         if (run.pipelineId === pipelineId && run.status === 'running') {
           void browser.timeout(5_000).emitWithAck(LIVE_EVENTS.join, { room: `run:${run.id}` });
         }

@@ -10,20 +10,10 @@ import { RunEntity } from '../src/runs/entities/run.entity';
 import { StepLogEntity } from '../src/runs/entities/step-log.entity';
 import { StepRunEntity } from '../src/runs/entities/step-run.entity';
 import { startTestApp, type TestApp } from './support/app';
+import { eventually } from './support/eventually';
 import { sharedEtcd } from './support/etcd';
 
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
-
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!accept(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
-  }
-
-  return value;
-}
 
 describe('API coordination through etcd', () => {
   let api: TestApp;

@@ -146,6 +146,33 @@ export class ApiProcess {
   }
 }
 
+/** A run as the runs list returns it, with the fields the tests read. */
+export interface RunSummary {
+  id: string;
+  status: string;
+  nodeId: string;
+  pipelineId: string;
+  scheduledAt: string;
+  startedAt: string;
+  trigger: string;
+}
+
+/** Lists every run of a pipeline, oldest first, reading all pages. */
+export async function listRuns(api: ApiProcess, pipelineId: string): Promise<RunSummary[]> {
+  const runs: RunSummary[] = [];
+  for (let page = 1; ; page++) {
+    const body = await api.expect<{ items: RunSummary[]; total: number }>(
+      200,
+      'GET',
+      `/api/runs?pipelineId=${pipelineId}&pageSize=200&page=${page}&order=asc`,
+    );
+    runs.push(...body.items);
+    if (runs.length >= body.total || body.items.length === 0) {
+      return runs;
+    }
+  }
+}
+
 export interface Database {
   url: string;
   drop(): Promise<void>;
