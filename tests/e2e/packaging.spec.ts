@@ -57,7 +57,7 @@ describe('packaging', () => {
     };
     const services = Object.keys(file.services).sort();
 
-    expect(services).toEqual(['agent-1', 'agent-2', 'api-1', 'api-2', 'etcd-1', 'etcd-2', 'etcd-3', 'init', 'mysql']);
+    expect(services).toEqual(['agent-1', 'agent-2', 'api-1', 'api-2', 'etcd-1', 'etcd-2', 'etcd-3', 'init', 'mysql', 'redis']);
     expect(file.services['init'].command).toEqual(['init']);
   });
 
