@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EtcdKeys, Etcd3Coordination } from '@ects/etcd';
-import { createAgent, type Agent } from '@ects/runner';
+import type { NodeHealth } from '@ects/domain';
+import { countCoordinationErrors, createAgent, createFieldLogger, type Agent } from '@ects/runner';
 
 import { AGENT_SETTINGS, settingVariables, type AgentSettings } from './config/settings';
 import { IdentityService } from './identity/identity.service';
+import { AgentMetrics } from './metrics/agent-metrics';
 import { NODE_FACTS, type NodeFacts } from './node-facts';
 
 /**
@@ -22,12 +24,23 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger(AgentService.name);
   private coordination: Etcd3Coordination | undefined;
   private agent: Agent | undefined;
+  private readonly startedAt = new Date();
 
   constructor(
     @Inject(AGENT_SETTINGS) private readonly settings: AgentSettings,
     @Inject(NODE_FACTS) private readonly facts: NodeFacts,
     private readonly identities: IdentityService,
+    private readonly metrics: AgentMetrics,
   ) {}
+
+  /** Reports the process alive while the node identity is still being resolved, which can take an enrollment. */
+  liveness(): NodeHealth {
+    return this.agent?.liveness() ?? this.notCreated('up');
+  }
+
+  readiness(): NodeHealth {
+    return this.agent?.readiness() ?? this.notCreated('down');
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     const { settings, facts } = this;
@@ -44,9 +57,12 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
         : {}),
     });
     this.agent = createAgent({
-      coordination: this.coordination,
+      coordination: countCoordinationErrors(this.coordination, (operation, code) =>
+        this.metrics.etcdError(operation, code),
+      ),
       keys,
-      logger: new Logger('AgentEngine'),
+      logger: createFieldLogger(new Logger('AgentEngine')),
+      metrics: this.metrics.runner,
       apiUrl: settings.apiUrl,
       identity: { nodeId: identity.nodeId, credential: identity.credential },
       name: settings.name,
@@ -60,12 +76,22 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       shutdownGraceSeconds: settings.shutdownGraceSeconds,
       baseEnvironment: stepEnvironment(process.env),
     });
+    const agent = this.agent;
+    this.metrics.attach(() => agent.status());
 
     this.logger.log(
       `Starting agent ${facts.version} as node ${identity.nodeId} (${settings.name}) with etcd ${settings.etcdEndpoints.join(',')} ` +
         `under ${settings.etcdNamespace} and the API at ${settings.apiUrl}`,
     );
     await this.agent.start();
+  }
+
+  private notCreated(engine: 'up' | 'down'): NodeHealth {
+    return {
+      status: engine === 'up' ? 'ok' : 'error',
+      details: { engine: { status: engine, message: 'the agent engine is not created yet' } },
+      since: this.startedAt.toISOString(),
+    };
   }
 
   async onApplicationShutdown(signal?: string): Promise<void> {

@@ -3,22 +3,16 @@ import 'reflect-metadata';
 
 import { hostname } from 'node:os';
 
-import { Logger, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 
 import { AgentModule } from './agent.module';
-import { helpText, parseSettings, type LogLevel } from './config/settings';
+import { helpText, parseSettings } from './config/settings';
 import { agentVersion } from './node-facts';
 
 /** Exit code for invalid settings, as for a command-line usage error. */
 const EXIT_USAGE = 2;
-
-/** Nest log levels enabled for the lowest level the settings ask for. */
-function enabledLevels(lowest: LogLevel): NestLogLevel[] {
-  const ordered: NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-  return ordered.slice(0, ordered.indexOf(lowest) + 1);
-}
 
 async function main(): Promise<void> {
   const result = parseSettings(process.argv.slice(2), process.env, hostname());
@@ -42,10 +36,12 @@ async function main(): Promise<void> {
   }
 
   const logger = new Logger('Main');
+  // Lines logged while the context starts wait in a buffer until pino, the agent's logger, takes them.
   const app = await NestFactory.createApplicationContext(AgentModule.forRoot(result.settings), {
-    logger: enabledLevels(result.settings.logLevel),
+    bufferLogs: true,
     abortOnError: false,
   });
+  app.useLogger(app.get(PinoNestLogger));
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -3,6 +3,7 @@ export { AGENT_DEFAULTS, type AgentIdentity, type AgentOptions } from './options
 export { createFieldLogger, type LogFields, type ObjectLogger, type RunnerLogger } from './logger';
 export { NO_RUNNER_METRICS, type FireLockResult, type RunnerMetrics } from './metrics/runner-metrics';
 export type { AgentStatus } from './metrics/agent-status';
+export { countCoordinationErrors, type CoordinationErrorListener } from './metrics/coordination-errors';
 export { createRunnerMetrics, type MetricFactory, type RunnerMetricsOptions } from './metrics/metric-catalog';
 export type { Clock } from './clock';
 export type { ActiveRunInfo } from './scheduling/dispatcher';

@@ -35,7 +35,32 @@ describe('parseSettings', () => {
       leaseTtlSeconds: 10,
       shutdownGraceSeconds: 30,
       logLevel: 'log',
+      logFormat: 'text',
+      metricsAddress: { host: '127.0.0.1', port: 9464 },
+      metricsPipelineLabels: false,
     });
+  });
+
+  it('logs JSON in production', () => {
+    expect(settingsOf([], { ...REQUIRED, NODE_ENV: 'production' }).logFormat).toBe('json');
+    expect(settingsOf(['--log-format', 'text'], { ...REQUIRED, NODE_ENV: 'production' }).logFormat).toBe('text');
+  });
+
+  it('reads the metrics address', () => {
+    expect(settingsOf(['--metrics-address', '0.0.0.0:9500']).metricsAddress).toEqual({ host: '0.0.0.0', port: 9500 });
+    expect(settingsOf(['--metrics-address=[::1]:9464']).metricsAddress).toEqual({ host: '::1', port: 9464 });
+    expect(settingsOf([], { ...REQUIRED, ECTS_METRICS_ADDRESS: 'off' }).metricsAddress).toBeNull();
+    expect(settingsOf([], { ...REQUIRED, ECTS_METRICS_PIPELINE_LABELS: 'true' }).metricsPipelineLabels).toBe(true);
+  });
+
+  it('rejects an invalid metrics address', () => {
+    expect(problemsOf(['--metrics-address', '9464'], REQUIRED)).toEqual([
+      '--metrics-address: expected host:port such as 127.0.0.1:9464 or [::1]:9464, or off, got "9464"',
+    ]);
+    expect(problemsOf(['--metrics-address', 'localhost:70000'], REQUIRED)).toHaveLength(1);
+    expect(problemsOf([], { ...REQUIRED, ECTS_METRICS_PIPELINE_LABELS: 'maybe' })).toEqual([
+      'ECTS_METRICS_PIPELINE_LABELS: expected true or false, got "maybe"',
+    ]);
   });
 
   it('reads every variable', () => {

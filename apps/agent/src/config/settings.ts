@@ -2,6 +2,17 @@ import type { Labels } from '@ects/domain';
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Address of the agent's metrics and health HTTP server. */
+export interface MetricsAddress {
+  host: string;
+  port: number;
+}
+
+/** Default address of the metrics server: loopback only, so nothing is exposed without a choice. */
+export const DEFAULT_METRICS_ADDRESS: MetricsAddress = { host: '127.0.0.1', port: 9464 };
 
 /** The agent's settings, read once at boot from flags and `ECTS_*` variables. */
 export interface AgentSettings {
@@ -18,6 +29,11 @@ export interface AgentSettings {
   leaseTtlSeconds: number;
   shutdownGraceSeconds: number;
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** Where /metrics, /health and /health/ready are served; null turns the server off. */
+  metricsAddress: MetricsAddress | null;
+  /** Whether run metrics carry a `pipeline` label with the pipeline id. */
+  metricsPipelineLabels: boolean;
 }
 
 export const AGENT_SETTINGS = Symbol('AGENT_SETTINGS');
@@ -57,6 +73,33 @@ function integer(minimum: number, unit: string) {
       ? { value }
       : { problem: `expected a whole number of ${unit} of at least ${minimum}, got "${text}"` };
   };
+}
+
+/** Parses `host:port`, `[ipv6]:port` or `off`. */
+export function parseMetricsAddress(text: string): { value: MetricsAddress | null } | { problem: string } {
+  if (text.trim().toLowerCase() === 'off') {
+    return { value: null };
+  }
+
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = match === null ? NaN : Number(match[3]);
+  if (match === null || port > 65_535) {
+    return { problem: `expected host:port such as 127.0.0.1:9464 or [::1]:9464, or off, got "${text}"` };
+  }
+
+  return { value: { host: match[1] ?? match[2], port } };
+}
+
+function parseBoolean(text: string): { value: boolean } | { problem: string } {
+  const normalized = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(normalized)) {
+    return { value: true };
+  }
+  if (['0', 'false', 'no', 'off'].includes(normalized)) {
+    return { value: false };
+  }
+
+  return { problem: `expected true or false, got "${text}"` };
 }
 
 function parseLabels(text: string): { value: Labels } | { problem: string } {
@@ -235,6 +278,39 @@ export function settingDefinitions(hostname: string): SettingDefinition[] {
           ? { value: text as LogLevel }
           : { problem: `expected one of ${LOG_LEVELS.join(', ')}, got "${text}"` },
     }),
+    definition({
+      key: 'logFormat',
+      flag: '--log-format',
+      variable: 'ECTS_LOG_FORMAT',
+      placeholder: 'FORMAT',
+      description: 'json for one JSON object per line, text for readable lines',
+      defaultText: 'json when NODE_ENV is production, text otherwise',
+      required: false,
+      parse: (text) =>
+        (LOG_FORMATS as readonly string[]).includes(text)
+          ? { value: text as LogFormat }
+          : { problem: `expected one of ${LOG_FORMATS.join(', ')}, got "${text}"` },
+    }),
+    definition({
+      key: 'metricsAddress',
+      flag: '--metrics-address',
+      variable: 'ECTS_METRICS_ADDRESS',
+      placeholder: 'HOST:PORT',
+      description: 'Address of the Prometheus /metrics and the /health and /health/ready endpoints, or off',
+      defaultText: `${DEFAULT_METRICS_ADDRESS.host}:${DEFAULT_METRICS_ADDRESS.port}`,
+      required: false,
+      parse: parseMetricsAddress,
+    }),
+    definition({
+      key: 'metricsPipelineLabels',
+      flag: '--metrics-pipeline-labels',
+      variable: 'ECTS_METRICS_PIPELINE_LABELS',
+      placeholder: 'BOOL',
+      description: 'Label run metrics with the pipeline id; adds series for every pipeline',
+      defaultText: 'false',
+      required: false,
+      parse: parseBoolean,
+    }),
   ];
 }
 
@@ -319,6 +395,9 @@ export function parseSettings(
     leaseTtlSeconds: 10,
     shutdownGraceSeconds: 30,
     logLevel: 'log',
+    logFormat: env['NODE_ENV'] === 'production' ? 'json' : 'text',
+    metricsAddress: DEFAULT_METRICS_ADDRESS,
+    metricsPipelineLabels: false,
   };
 
   for (const setting of definitions) {

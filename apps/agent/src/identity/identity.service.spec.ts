@@ -72,6 +72,9 @@ function service(overrides: Partial<AgentSettings> = {}): IdentityService {
     leaseTtlSeconds: 10,
     shutdownGraceSeconds: 30,
     logLevel: 'log',
+    logFormat: 'text',
+    metricsAddress: null,
+    metricsPipelineLabels: false,
     ...overrides,
   };
 
