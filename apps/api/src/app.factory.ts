@@ -1,25 +1,29 @@
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 
 import { AppModule } from './app.module';
 import type { AppConfig } from './infra/config/config';
 import { runWithContext } from './infra/context/request-context';
 import { ApiExceptionFilter } from './infra/http/exception.filter';
 import { createValidationPipe } from './infra/http/validation';
+import { ApiMetrics } from './infra/metrics/api-metrics';
+import { httpMetricsMiddleware } from './infra/metrics/http-metrics.middleware';
 import { buildOpenApiDocument, serveOpenApi } from './infra/openapi/openapi';
 import { RedisIoAdapter } from './infra/websocket/redis-io.adapter';
-
-const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Builds the API application with its HTTP pipeline; the caller decides when and where it listens. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
     abortOnError: false,
-    logger: LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.logLevel) + 1),
+    // Lines logged while the modules start wait in a buffer until pino, the API's logger, takes them.
+    bufferLogs: true,
   });
+  app.useLogger(app.get(PinoNestLogger));
+  app.use(httpMetricsMiddleware(app.get(ApiMetrics)));
 
   if (config.redisUrl) {
     const adapter = new RedisIoAdapter(app, config.redisUrl, `ects${config.etcd.namespace}`);
@@ -34,7 +38,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       next,
     );
   });
-  app.setGlobalPrefix('api');
+  app.setGlobalPrefix('api', { exclude: ['metrics'] });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();

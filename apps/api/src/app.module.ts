@@ -14,6 +14,8 @@ import type { AppConfig } from './infra/config/config';
 import { ConfigModule } from './infra/config/config.module';
 import { CoordinationModule } from './infra/coordination/coordination.module';
 import { DatabaseModule } from './infra/database/database.module';
+import { LoggingModule } from './infra/logging/logging.module';
+import { MetricsModule } from './infra/metrics/metrics.module';
 import { LiveModule } from './live/live.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PipelinesModule } from './pipelines/pipelines.module';
@@ -33,6 +35,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        MetricsModule,
         DatabaseModule.forRoot(config),
         ThrottlerModule.forRoot([
           { name: 'login', ttl: config.loginThrottle.windowSeconds * 1000, limit: config.loginThrottle.limit },

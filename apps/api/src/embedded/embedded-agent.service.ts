@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EtcdKeys, type Coordination } from '@ects/etcd';
-import { createAgent, type Agent, type AgentIdentity } from '@ects/runner';
+import { createAgent, createFieldLogger, type Agent, type AgentIdentity } from '@ects/runner';
 import { v7 as uuidv7 } from 'uuid';
 import { DataSource } from 'typeorm';
 
 import { APP_CONFIG, type AppConfig } from '../infra/config/config';
 import { COORDINATION } from '../infra/coordination/coordination.token';
+import { ApiMetrics } from '../infra/metrics/api-metrics';
 import { API_VERSION } from '../infra/version';
 import { NodeEntity } from '../nodes/entities/node.entity';
 import { generateSecret } from '../tokens/token-secret';
@@ -34,6 +35,7 @@ export class EmbeddedAgent implements BeforeApplicationShutdown {
     @Inject(COORDINATION) private readonly coordination: Coordination,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly keys: EtcdKeys,
+    private readonly metrics: ApiMetrics,
   ) {}
 
   /** Starts the agent when embedded mode wants one; call it once the API listens. */
@@ -50,7 +52,8 @@ export class EmbeddedAgent implements BeforeApplicationShutdown {
     this.agent = createAgent({
       coordination: this.coordination,
       keys: this.keys,
-      logger: new Logger('Agent'),
+      logger: createFieldLogger(new Logger('Agent')),
+      metrics: this.metrics.runner,
       apiUrl: this.config.publicUrl,
       identity,
       name: node.name,
@@ -61,6 +64,8 @@ export class EmbeddedAgent implements BeforeApplicationShutdown {
       stateDir,
       baseEnvironment: withoutEctsSettings(process.env),
     });
+    const agent = this.agent;
+    this.metrics.attachAgent(() => agent.status());
     await this.agent.start();
     this.logger.log(`Embedded agent runs as node ${node.name} (${node.id})`);
   }

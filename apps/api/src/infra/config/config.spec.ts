@@ -152,6 +152,37 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the metrics and log settings', () => {
+    const defaults = loadConfig({ ECTS_DATA_DIR: dataDir });
+    const production = loadConfig({ NODE_ENV: 'production', ECTS_DATA_DIR: dataDir, ECTS_JWT_SECRET: STRONG_SECRET });
+    const custom = loadConfig({
+      ECTS_DATA_DIR: dataDir,
+      ECTS_LOG_FORMAT: 'json',
+      ECTS_METRICS_TOKEN: 'scrape-token',
+      ECTS_METRICS_ALLOW: '10.0.0.0/8, 192.0.2.7,fd00::/8',
+      ECTS_METRICS_PIPELINE_LABELS: 'true',
+    });
+
+    expect(defaults.logFormat).toBe('text');
+    expect(defaults.metrics).toEqual({ token: null, allow: ['127.0.0.0/8', '::1/128'], pipelineLabels: false });
+    expect(production.logFormat).toBe('json');
+    expect(custom.logFormat).toBe('json');
+    expect(custom.metrics).toEqual({
+      token: 'scrape-token',
+      allow: ['10.0.0.0/8', '192.0.2.7', 'fd00::/8'],
+      pipelineLabels: true,
+    });
+  });
+
+  it('rejects invalid metrics networks', () => {
+    const error = configError({ ECTS_DATA_DIR: dataDir, ECTS_METRICS_ALLOW: '10.0.0.0/33,localhost,::1/129' });
+
+    expect(error.problems).toHaveLength(3);
+    expect(error.problems[0]).toBe(
+      'ECTS_METRICS_ALLOW: "10.0.0.0/33" is not a network; use a list like 127.0.0.0/8,::1/128,10.1.2.3',
+    );
+  });
+
   it('rejects integers out of range', () => {
     const error = configError({ ECTS_DATA_DIR: dataDir, ECTS_PORT: '70000', ECTS_JWT_TTL_SECONDS: '1.5' });
 

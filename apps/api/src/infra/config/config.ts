@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 /** `mariadb` differs from `mysql` only in how TypeORM reads the schema back (column defaults). */
@@ -31,6 +32,16 @@ export interface AppConfig {
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** `json` writes one JSON object per line for log pipelines; `text` writes readable lines. */
+  logFormat: 'json' | 'text';
+  metrics: {
+    /** Bearer token that opens `/metrics` from any address; null when only the allow list applies. */
+    token: string | null;
+    /** Networks in CIDR notation whose clients may scrape `/metrics` without the token. */
+    allow: string[];
+    /** Whether run metrics of the embedded agent carry a `pipeline` label with the pipeline id. */
+    pipelineLabels: boolean;
+  };
   /** Seconds between full reconciles of etcd assignments against the database, on the leader. */
   reconcileIntervalSeconds: number;
   /** Stored output per step, in bytes; what comes beyond it is counted and dropped. */
@@ -134,6 +145,12 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     },
     bodyLimitBytes: read.integer('ECTS_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     logLevel: read.oneOf('ECTS_LOG_LEVEL', ['error', 'warn', 'log', 'debug', 'verbose'] as const, 'log'),
+    logFormat: read.oneOf('ECTS_LOG_FORMAT', ['json', 'text'] as const, environment === 'production' ? 'json' : 'text'),
+    metrics: {
+      token: read.optional('ECTS_METRICS_TOKEN'),
+      allow: parseCidrList(read.string('ECTS_METRICS_ALLOW', '127.0.0.0/8,::1/128'), problems),
+      pipelineLabels: read.boolean('ECTS_METRICS_PIPELINE_LABELS', false),
+    },
     reconcileIntervalSeconds: read.integer('ECTS_RECONCILE_INTERVAL_SECONDS', 300, 5, 86_400),
     maxStepOutputBytes: read.integer('ECTS_MAX_STEP_OUTPUT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     embeddedAgent: read.boolean('ECTS_EMBEDDED_AGENT', endpoints.length === 0),
@@ -174,6 +191,26 @@ export function loadConfig(env: Environment = process.env): AppConfig {
   }
 
   return config;
+}
+
+/** Splits a comma-separated list of CIDR networks; a bare address counts as a single host. */
+function parseCidrList(text: string, problems: string[]): string[] {
+  const networks = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+
+  for (const network of networks) {
+    const [address, prefix, extra] = network.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    const prefixValid = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixValid || extra !== undefined) {
+      problems.push(`ECTS_METRICS_ALLOW: "${network}" is not a network; use a list like 127.0.0.0/8,::1/128,10.1.2.3`);
+    }
+  }
+
+  return networks;
 }
 
 function parseDatabaseUrl(url: string, dataDir: string, problems: string[]): DatabaseConfig {
