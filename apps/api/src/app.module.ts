@@ -16,6 +16,7 @@ import { CoordinationModule } from './infra/coordination/coordination.module';
 import { DatabaseModule } from './infra/database/database.module';
 import { LoggingModule } from './infra/logging/logging.module';
 import { MetricsModule } from './infra/metrics/metrics.module';
+import { SpaModule } from './infra/spa/spa.module';
 import { LiveModule } from './live/live.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PipelinesModule } from './pipelines/pipelines.module';
@@ -60,6 +61,7 @@ export class AppModule {
         AgentsModule,
         EmbeddedModule,
         RetentionModule,
+        SpaModule,
       ],
       providers: [{ provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
     };

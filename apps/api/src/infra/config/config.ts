@@ -50,6 +50,8 @@ export interface AppConfig {
   embeddedAgent: boolean;
   /** Public URL of the API that agents and enrollment commands use. */
   publicUrl: string;
+  /** Directory of the built admin SPA, served at `/`; the API serves no pages when it has no index.html. */
+  spaDir: string;
   /** Redis that relays live events between API replicas; null with a single replica. */
   redisUrl: string | null;
   retention: {
@@ -70,6 +72,9 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 /** Secrets that ship in examples and must never protect a production instance. */
 const DEFAULT_SECRETS = new Set(['', 'secret', 'changeme', 'change-me', 'ects', 'ects-secret', 'development']);
 const MIN_SECRET_LENGTH = 32;
+
+/** `frontend/dist` of the repository: this file is apps/api/src/infra/config, or apps/api/dist/infra/config once built. */
+const DEFAULT_SPA_DIR = resolve(__dirname, '..', '..', '..', '..', '..', 'frontend', 'dist');
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -155,6 +160,7 @@ export function loadConfig(env: Environment = process.env): AppConfig {
     maxStepOutputBytes: read.integer('ECTS_MAX_STEP_OUTPUT_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     embeddedAgent: read.boolean('ECTS_EMBEDDED_AGENT', endpoints.length === 0),
     publicUrl: read.string('ECTS_PUBLIC_URL', ''),
+    spaDir: resolve(read.string('ECTS_SPA_DIR', DEFAULT_SPA_DIR)),
     redisUrl: read.optional('ECTS_REDIS_URL'),
     retention: {
       days: read.integer('ECTS_RETENTION_DAYS', 90, 0, 36_500),
