@@ -1,13 +1,15 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 
 import { Public } from '../auth/auth.decorators';
 import { CoordinationHealthIndicator } from './coordination.health';
+import { HealthCheckFilter } from './health-check.filter';
 import { MigrationsHealthIndicator } from './migrations.health';
 
 @ApiTags('health')
 @Controller('health')
+@UseFilters(HealthCheckFilter)
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
