@@ -37,7 +37,7 @@ export interface RunnerMetricsOptions {
    * pipeline then costs a series per status, so it is off unless the operator turns it on.
    */
   pipelineLabels: boolean;
-  /** Reads the engine's status for the gauges; undefined while no engine runs, which exports none. */
+  /** Reads the engine's status for the gauges; undefined while no engine runs, which leaves them at 0. */
   status(): AgentStatus | undefined;
 }
 
