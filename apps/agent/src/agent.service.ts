@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EtcdKeys, Etcd3Coordination } from '@ects/etcd';
 import type { NodeHealth } from '@ects/domain';
@@ -55,6 +57,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       ...(settings.etcdUsername !== undefined && settings.etcdPassword !== undefined
         ? { auth: { username: settings.etcdUsername, password: settings.etcdPassword } }
         : {}),
+      ...(settings.etcdCaFile !== undefined ? { caCertificate: readFileSync(settings.etcdCaFile) } : {}),
     });
     this.agent = createAgent({
       coordination: countCoordinationErrors(this.coordination, (operation, code) =>

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 import type { Labels } from '@ects/domain';
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
@@ -21,6 +23,8 @@ export interface AgentSettings {
   etcdNamespace: string;
   etcdUsername: string | undefined;
   etcdPassword: string | undefined;
+  /** CA certificate (PEM) that signed the etcd servers' certificates, for https endpoints. */
+  etcdCaFile: string | undefined;
   stateDir: string;
   name: string;
   labels: Labels;
@@ -194,6 +198,17 @@ export function settingDefinitions(hostname: string): SettingDefinition[] {
       defaultText: undefined,
       required: false,
       parse: (text) => ({ value: text }),
+    }),
+    definition({
+      key: 'etcdCaFile',
+      flag: '--etcd-ca-file',
+      variable: 'ECTS_ETCD_CA_FILE',
+      placeholder: 'FILE',
+      description: 'CA certificate (PEM) of etcd servers reached over https',
+      defaultText: undefined,
+      required: false,
+      parse: (text) =>
+        existsSync(text) ? { value: text } : { problem: `${text} does not exist; give the path of the CA certificate` },
     }),
     definition({
       key: 'stateDir',
@@ -387,6 +402,7 @@ export function parseSettings(
     etcdNamespace: '/ects',
     etcdUsername: undefined,
     etcdPassword: undefined,
+    etcdCaFile: undefined,
     stateDir: '/var/lib/ects-agent',
     name: hostname,
     labels: {},

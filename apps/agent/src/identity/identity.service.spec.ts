@@ -64,6 +64,7 @@ function service(overrides: Partial<AgentSettings> = {}): IdentityService {
     etcdNamespace: '/ects',
     etcdUsername: undefined,
     etcdPassword: undefined,
+    etcdCaFile: undefined,
     stateDir: join(stateDir, 'state'),
     name: 'web-1',
     labels: { env: 'test' },
