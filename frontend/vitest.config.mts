@@ -10,6 +10,8 @@ export default mergeConfig(
       include: ['src/**/*.spec.ts'],
       environment: 'happy-dom',
       testTimeout: 30_000,
+      // Element Plus components import their CSS; inlined, Vitest handles those imports instead of Node.
+      server: { deps: { inline: ['element-plus'] } },
     },
   }),
 );
