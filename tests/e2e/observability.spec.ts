@@ -400,7 +400,12 @@ describe('observability of the API and an agent', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('logs JSON lines with run ids and no secrets', () => {
+  it('logs JSON lines with run ids and no secrets', async () => {
+    // A rejected request is logged with its headers, so its Authorization header must come out redacted.
+    const rejected = await api.request('GET', '/api/runs', undefined, 'ects_not-a-valid-token');
+    expect(rejected.status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
     const agentLines = agentOutput
       .join('')
       .split('\n')
@@ -429,7 +434,14 @@ describe('observability of the API and an agent', () => {
     expect(apiLines.some((line) => line.includes('"authorization":"[redacted]"'))).toBe(true);
 
     const everything = [...agentLines, ...apiLines].join('\n');
-    for (const secret of [SECRET_VALUE, api.adminToken, credential, enrollToken, ADMIN_PASSWORD]) {
+    for (const secret of [
+      SECRET_VALUE,
+      api.adminToken,
+      credential,
+      enrollToken,
+      ADMIN_PASSWORD,
+      'ects_not-a-valid-token',
+    ]) {
       expect(everything.includes(secret), `a log line contains ${secret.slice(0, 6)}…`).toBe(false);
     }
   });

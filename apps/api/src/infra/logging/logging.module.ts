@@ -41,7 +41,7 @@ export const REDACTED_PATHS = [
   '*.authorization',
 ];
 
-/** Paths whose successful requests are not logged: probes and scrapes that come every few seconds. */
+/** Paths never logged per request: probes and scrapes come every few seconds, failing or not. */
 const QUIET_PATHS = ['/metrics', '/api/health', '/api/health/ready'];
 
 /** Builds pino and pino-http options: level, ISO times, level names, redaction and request ids. */
@@ -66,12 +66,14 @@ export function httpLoggerOptions(config: Pick<AppConfig, 'logLevel'>): HttpLogg
     autoLogging: {
       ignore: (request: IncomingMessage) => QUIET_PATHS.includes((request.url ?? '').split('?')[0]),
     },
+    // Successful requests are logged at debug: the console and scripts poll, and a line per poll
+    // would bury the lifecycle lines. Rejected and failed requests show at the default level.
     customLogLevel: (_request, response, error) => {
       if (error !== undefined || response.statusCode >= 500) {
         return 'error';
       }
 
-      return response.statusCode >= 400 ? 'warn' : 'info';
+      return response.statusCode >= 400 ? 'warn' : 'debug';
     },
   };
 }
