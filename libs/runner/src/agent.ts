@@ -12,6 +12,7 @@ import { RunnerError, describeError } from './errors';
 import {
   agentLiveness,
   agentReadiness,
+  describeHealth,
   healthChanged,
   type AgentState,
   type AgentStatus,
@@ -340,14 +341,7 @@ class EctsAgent implements Agent {
     }
 
     if (previous !== undefined) {
-      this.options.logger.log(
-        `Agent of node ${this.nodeId} is ${next.status === 'ok' ? 'ready' : 'not ready'}: ` +
-          Object.entries(next.details)
-            .map(
-              ([name, state]) => `${name} ${state.status}${state.message === undefined ? '' : ` (${state.message})`}`,
-            )
-            .join(', '),
-      );
+      this.options.logger.log(`Agent of node ${this.nodeId} is ${describeHealth(next)}`);
     }
     this.registration.updateHealth(next).catch((error: unknown) => {
       this.options.logger.warn(`Writing the health of node ${this.nodeId} failed: ${describeError(error)}`);

@@ -34,7 +34,7 @@ export interface AgentSettings {
   shutdownGraceSeconds: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
-  /** Where /metrics, /health and /health/ready are served; null turns the server off. */
+  /** Address of the server for /metrics, /health and /health/ready; null turns the server off. */
   metricsAddress: MetricsAddress | null;
   /** Whether run metrics carry a `pipeline` label with the pipeline id. */
   metricsPipelineLabels: boolean;

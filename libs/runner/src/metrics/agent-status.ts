@@ -50,6 +50,17 @@ export function agentReadiness(status: AgentStatus, since: Date): NodeHealth {
   return { status: ok ? 'ok' : 'error', details, since: since.toISOString() };
 }
 
+/** Describes a readiness report for a log line, such as `not ready: engine up, etcd down (…)`. */
+export function describeHealth(health: NodeHealth): string {
+  const checks = Object.entries(health.details).map(([name, state]) => {
+    const reason = state.message === undefined ? '' : ` (${state.message})`;
+
+    return `${name} ${state.status}${reason}`;
+  });
+
+  return `${health.status === 'ok' ? 'ready' : 'not ready'}: ${checks.join(', ')}`;
+}
+
 /** Tells whether two health reports differ in anything but their time. */
 export function healthChanged(previous: NodeHealth | undefined, next: NodeHealth): boolean {
   if (previous === undefined) {
