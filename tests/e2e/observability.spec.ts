@@ -176,6 +176,16 @@ describe('observability of the API and an agent', () => {
     expect(total(fromApi, 'ects_node_online', { node: NODE_NAME })).toBe(1);
     expect(total(fromApi, 'ects_socketio_connections', { namespace: '/agents' })).toBe(1);
     expect(total(fromAgent, 'ects_agent_registered')).toBe(1);
+
+    // The agent writes its readiness into its registration, which the API reads from etcd.
+    const ready = await waitFor(
+      'the registration to report the agent ready',
+      apiScrape,
+      (scraped) => total(scraped, 'ects_node_ready', { node: NODE_NAME }) === 1,
+      15_000,
+      250,
+    );
+    expect(ready.families).toContain('ects_node_ready');
   });
 
   it('engine metrics follow the runs', async () => {

@@ -60,9 +60,13 @@ describe('API metrics', () => {
 
   it('reports leadership and the embedded agent', async () => {
     let text = '';
-    for (let attempt = 0; attempt < 50; attempt += 1) {
+    for (let attempt = 0; attempt < 60; attempt += 1) {
       text = (await scrape(api)).text;
-      if (sample(text, 'ects_agent_api_connected') === 1 && sample(text, 'ects_node_online{node="local"}') === 1) {
+      if (
+        sample(text, 'ects_agent_api_connected') === 1 &&
+        sample(text, 'ects_node_online{node="local"}') === 1 &&
+        sample(text, 'ects_node_ready{node="local"}') === 1
+      ) {
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -72,6 +76,7 @@ describe('API metrics', () => {
     expect(sample(text, 'ects_agent_registered')).toBe(1);
     expect(sample(text, 'ects_agent_api_connected')).toBe(1);
     expect(sample(text, 'ects_node_online{node="local"}')).toBe(1);
+    expect(sample(text, 'ects_node_ready{node="local"}')).toBe(1);
     expect(sample(text, 'ects_socketio_connections{namespace="/agents"}')).toBe(1);
   });
 

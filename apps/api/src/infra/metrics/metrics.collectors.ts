@@ -1,18 +1,19 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { AGENT_NAMESPACE, LIVE_NAMESPACE } from '@ects/domain';
-import { RateLimitedWarning, describeError } from '@ects/etcd';
+import { AGENT_NAMESPACE, LIVE_NAMESPACE, type NodeRegistration } from '@ects/domain';
+import { EtcdKeys, RateLimitedWarning, describeError, type Coordination } from '@ects/etcd';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 
 import { NodeEntity } from '../../nodes/entities/node.entity';
+import { COORDINATION } from '../coordination/coordination.token';
 import { LeadershipService } from '../coordination/leadership.service';
 import { ApiMetrics } from './api-metrics';
 import { SocketProbeGateway } from './socket-probe.gateway';
 
 const WARNING_INTERVAL_MS = 60_000;
-/** Time a scrape waits for the node list, so a stalled database does not stall the scrape. */
-const NODE_READ_TIMEOUT_MS = 2_000;
+/** Time a scrape waits for the node list or the registrations, so a stalled dependency does not stall it. */
+const READ_TIMEOUT_MS = 2_000;
 
 /** The parts of a mysql2 pool that the pool gauges read. */
 interface MysqlPoolInternals {
@@ -30,12 +31,15 @@ interface MysqlPoolInternals {
 export class MetricsCollectors implements OnModuleInit {
   private readonly logger = new Logger(MetricsCollectors.name);
   private readonly nodeFailures = new RateLimitedWarning(this.logger, WARNING_INTERVAL_MS);
+  private readonly registrationFailures = new RateLimitedWarning(this.logger, WARNING_INTERVAL_MS);
 
   constructor(
     private readonly metrics: ApiMetrics,
     private readonly leadership: LeadershipService,
     private readonly sockets: SocketProbeGateway,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(COORDINATION) private readonly coordination: Coordination,
+    private readonly keys: EtcdKeys,
   ) {}
 
   onModuleInit(): void {
@@ -44,6 +48,7 @@ export class MetricsCollectors implements OnModuleInit {
     const sockets = this.sockets;
     const pool = (): MysqlPoolInternals | undefined => this.mysqlPool();
     const readNodes = (): Promise<NodeEntity[] | undefined> => this.readNodes();
+    const readRegistrations = (): Promise<NodeRegistration[] | undefined> => this.readRegistrations();
 
     new Gauge({
       name: 'ects_api_leader',
@@ -114,6 +119,20 @@ export class MetricsCollectors implements OnModuleInit {
         }
       },
     });
+    new Gauge({
+      name: 'ects_node_ready',
+      help: '1 while a registered agent reports itself ready in its registration, 0 while it reports a failed check',
+      labelNames: ['node'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const registration of (await readRegistrations()) ?? []) {
+          if (registration.health !== undefined) {
+            this.set({ node: registration.name }, Number(registration.health.status === 'ok'));
+          }
+        }
+      },
+    });
   }
 
   /**
@@ -135,21 +154,49 @@ export class MetricsCollectors implements OnModuleInit {
 
   /** Reads every node; a failed read leaves the node gauge empty for this scrape instead of failing it. */
   private async readNodes(): Promise<NodeEntity[] | undefined> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no result within ${NODE_READ_TIMEOUT_MS} ms`)), NODE_READ_TIMEOUT_MS);
-    });
-
     try {
-      const query = this.dataSource.getRepository(NodeEntity).find({ select: { name: true, status: true } });
-
-      return await Promise.race([query, timeout]);
+      return await withTimeout(
+        this.dataSource.getRepository(NodeEntity).find({ select: { name: true, status: true } }),
+      );
     } catch (error: unknown) {
       this.nodeFailures.warn(`Reading the nodes for the metrics failed: ${describeError(error)}`);
 
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
+  }
+
+  /** Reads the agents' registrations from etcd; a failed read leaves the readiness gauge empty. */
+  private async readRegistrations(): Promise<NodeRegistration[] | undefined> {
+    try {
+      const snapshot = await withTimeout(this.coordination.getPrefix(this.keys.nodesPrefix()));
+
+      return snapshot.entries.flatMap((entry) => {
+        try {
+          return [JSON.parse(entry.value) as NodeRegistration];
+        } catch (error: unknown) {
+          this.registrationFailures.warn(`Ignoring registration ${entry.key}: ${describeError(error)}`);
+
+          return [];
+        }
+      });
+    } catch (error: unknown) {
+      this.registrationFailures.warn(`Reading the registrations for the metrics failed: ${describeError(error)}`);
+
+      return undefined;
+    }
+  }
+}
+
+/** Rejects when `promise` has not settled within READ_TIMEOUT_MS. */
+async function withTimeout<T>(promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result within ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
+  });
+
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
