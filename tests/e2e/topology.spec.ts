@@ -31,12 +31,19 @@ describe('two API replicas on a three-member etcd cluster', () => {
 
   const anyApi = (): ApiProcess => apis.find((api) => api.process.running)!;
   const portOf = (api: ApiProcess): number => Number(new URL(api.url).port);
-  const leader = (): ApiProcess | undefined =>
-    apis.find(
-      (api) =>
-        api.process.running &&
-        api.process.logs().lastIndexOf('is the API leader') > api.process.logs().lastIndexOf('stops leading'),
-    );
+  /** The replica whose `ects_api_leader` gauge is 1, read from its /metrics (loopback scrapes are allowed). */
+  const leader = async (): Promise<ApiProcess | undefined> => {
+    for (const api of apis.filter((candidate) => candidate.process.running)) {
+      const metrics = await fetch(`${api.url}/metrics`)
+        .then((response) => response.text())
+        .catch(() => '');
+      if (/^ects_api_leader 1$/m.test(metrics)) {
+        return api;
+      }
+    }
+
+    return undefined;
+  };
 
   const runsOf = (pipelineId: string): Promise<RunSummary[]> => listRuns(anyApi(), pipelineId);
 
@@ -193,17 +200,12 @@ describe('two API replicas on a three-member etcd cluster', () => {
     );
 
     // Kill the leader API: the other replica takes over within the election TTL.
-    const oldLeader = await waitFor(
-      'a leader',
-      () => Promise.resolve(leader()),
-      (found) => found !== undefined,
-      15_000,
-    );
+    const oldLeader = await waitFor('a leader', leader, (found) => found !== undefined, 15_000);
     const killedAt = Date.now();
     await oldLeader!.process.kill();
     const newLeader = await waitFor(
       'a new leader',
-      () => Promise.resolve(leader()),
+      leader,
       (found) => found !== undefined && found !== oldLeader,
       (ELECTION_TTL_SECONDS + 5) * 1000,
     );
