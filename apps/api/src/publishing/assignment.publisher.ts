@@ -15,7 +15,7 @@ const RETRY_DELAY_MS = 2_000;
 /**
  * Writes pipeline snapshots under the assignments prefix of every node they run on, as soon as a
  * change commits, and deletes them from nodes that no longer run them. Work is coalesced per
- * pipeline and done one pipeline at a time, so two quick edits never race; a failed write is retried
+ * pipeline and done one pipeline at a time, so two quick edits never race. A failed write is retried,
  * and the leader's periodic reconcile repairs anything left over.
  */
 @Injectable()
@@ -192,7 +192,7 @@ export class AssignmentPublisher implements OnModuleInit, OnApplicationShutdown 
 
   /**
    * Reads the node list of a copy that is already published. Another replica may have published the
-   * pipeline, and every copy carries the full node list, so one copy tells where all copies are.
+   * pipeline, and every copy carries the full node list, so one copy is enough to find all copies.
    */
   private async nodesOfPublishedCopy(pipelineId: string, candidates: Set<string>): Promise<string[]> {
     for (const nodeId of [...candidates, ...(this.published.get(pipelineId) ?? [])]) {

@@ -15,8 +15,8 @@ export interface ReconcileReport {
 }
 
 /**
- * Compares every assignment in etcd with what the database says and repairs the difference: at
- * leadership start and then periodically. etcd can be rebuilt from the database this way at any time.
+ * Compares every assignment in etcd with the snapshots built from the database and repairs the
+ * difference, at leadership start and then periodically, so etcd can be rebuilt from the database.
  */
 @Injectable()
 export class Reconciler implements LeaderDuty, OnModuleInit {
