@@ -12,6 +12,7 @@ export default defineConfig({
       'apps/cli',
       'frontend',
       'tests/e2e',
+      'tests/browser',
     ],
   },
 });

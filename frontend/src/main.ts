@@ -18,17 +18,19 @@ app.use(router);
 const session = useSessionStore(pinia);
 setAuthHooks({ token: () => session.token, unauthorized: () => session.end('expired') });
 
+live.setToken(session.token);
+
+// A session that ends anywhere (sign-out, expiry, a rejected token) leads back to the sign-in page. At
+// start the router guard does that, so only later changes matter here.
 watch(
   () => session.token,
   (token) => {
     live.setToken(token);
-    // A session that ends anywhere (sign-out, expiry, a rejected token) leads back to the sign-in page.
     if (token === null && router.currentRoute.value.meta.public !== true) {
       const redirect = router.currentRoute.value.fullPath;
       void router.replace({ name: 'sign-in', query: redirect === '/' ? {} : { redirect } });
     }
   },
-  { immediate: true },
 );
 
 document.documentElement.lang = i18n.global.locale.value;

@@ -54,7 +54,7 @@ describe('messages', () => {
         warnHtmlMessage: false,
       });
 
-      for (const key of leafKeys(messages as Messages)) {
+      for (const key of leafKeys(messages)) {
         try {
           const text = i18n.global.t(key, VALUES);
           if (text === key || text.includes('{') !== (key === 'tasks.mailVariables')) {

@@ -73,7 +73,7 @@ export class LiveClient {
    * after each reconnect, so the caller can fetch what it missed while disconnected.
    */
   follow<E extends LiveEventName>(room: LiveRoom, event: E, handler: Handler<E>, onResync?: () => void): () => void {
-    const subscription: Subscription = { room, event, handler: handler as (payload: never) => void };
+    const subscription: Subscription = { room, event, handler: handler };
     const joined = this.roomCount(room) > 0;
     this.subscriptions.add(subscription);
     if (onResync !== undefined) {

@@ -14,7 +14,7 @@ const TASKS: Schemas['TaskDto'][] = ['backup', 'upload', 'notify'].map((name, in
   config: name === 'notify' ? { method: 'POST', url: 'https://example.com' } : { command: `${name}.sh` },
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
-})) as Schemas['TaskDto'][];
+}));
 
 function steps(...names: string[]): StepDraft[] {
   return names.map((name) => emptyStep(TASKS.find((task) => task.name === name)!.id));
@@ -143,7 +143,7 @@ describe('StepEditor', () => {
     expect(second!.retries).toBe(3);
     expect(second!.onFailure).toBe('continue');
     expect(first!.timeoutSeconds).toBe(0);
-    expect(wrapper.findAll('[data-test=step]')[1]!.text()).toContain('timeout 90 s, 3 retries');
+    expect(wrapper.findAll('[data-test=step]')[1]!.text()).toContain('timeout 90 s, retries 3');
   });
 
   it('flags invalid settings inline', async () => {

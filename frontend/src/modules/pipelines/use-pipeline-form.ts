@@ -58,7 +58,7 @@ function toPipelineDraft(pipeline: Pipeline): PipelineDraft {
     onSuccessTaskId: pipeline.onSuccessTaskId ?? '',
     onFailureTaskId: pipeline.onFailureTaskId ?? '',
     nodeIds: [...pipeline.nodeIds],
-    nodeSelector: { ...((pipeline.nodeSelector as Record<string, string> | null) ?? {}) },
+    nodeSelector: { ...(pipeline.nodeSelector ?? {}) },
     steps: pipeline.steps.map(toDraft),
   };
 }

@@ -1,4 +1,4 @@
-import { FINAL_RUN_STATUSES, type RunStatus } from '@ects/domain';
+import { FINAL_RUN_STATUSES } from '@ects/domain';
 import { computed, ref, toValue, watch, type MaybeRefOrGetter } from 'vue';
 
 import { api, type Schemas, unwrap } from '../../api/client';
@@ -14,7 +14,7 @@ export function useRun(runId: MaybeRefOrGetter<string>) {
   const loading = ref(false);
   const killing = ref(false);
 
-  const finished = computed(() => run.value !== null && FINAL_RUN_STATUSES.includes(run.value.status as RunStatus));
+  const finished = computed(() => run.value !== null && FINAL_RUN_STATUSES.includes(run.value.status));
 
   async function load(): Promise<void> {
     loading.value = true;
