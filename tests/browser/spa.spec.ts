@@ -274,7 +274,7 @@ describe('admin SPA in Chromium', () => {
     expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     await screenshot(page, '10-dashboard-zh');
     await page.goto(`${api.url}/pipelines/${tickingPipelineId}`);
-    await page.locator('[data-test=cron-description]').waitFor();
+    await page.locator('[data-test=cron-description]', { hasText: '每 10 秒' }).waitFor();
     await screenshot(page, '11-pipeline-zh');
 
     await choose(page, '[data-test=locale]', 'English');

@@ -111,6 +111,21 @@ describe('CronPreview', () => {
     expect(fireTexts(wrapper)).toEqual(['2026-01-01 06:00:00 +00:00']);
   });
 
+  it('explains in Chinese when chosen', () => {
+    setLocale('zh-CN');
+    const wrapper = render({ cron: '0 9 * * 1-5', timezone: 'Asia/Shanghai', from: new Date('2026-06-01T00:00:00Z') });
+
+    expect(wrapper.get('[data-test=cron-description]').text()).toBe('每周一至周五 09:00');
+    expect(wrapper.text()).toContain('Asia/Shanghai 时区接下来的 10 次触发');
+  });
+
+  it('falls back to English for rare shapes', () => {
+    setLocale('zh-CN');
+    const wrapper = render({ cron: '0 0 L * *', timezone: 'UTC', from: new Date('2026-06-01T00:00:00Z') });
+
+    expect(wrapper.get('[data-test=cron-description]').text()).toBe('At 00:00, on the last day of the month');
+  });
+
   it('asks for an expression when empty', () => {
     const wrapper = render({ cron: '  ', timezone: 'UTC' });
 
