@@ -24,6 +24,23 @@ export default defineConfig({
     // The workspace library is CommonJS once built; its TypeScript source bundles and tree-shakes better.
     alias: { '@ects/domain': domainSource },
   },
+  optimizeDeps: {
+    // Listed up front, so the dev server does not discover them on the first page load and reload it.
+    // NOTE: the per-component Element Plus styles are still found one page at a time; a glob such as
+    // element-plus/es/components/*/style/css did not match them with Vite 8.4.1.
+    include: [
+      'element-plus/es',
+      'echarts/core',
+      'echarts/charts',
+      'echarts/components',
+      'echarts/renderers',
+      'vue-echarts',
+      '@xterm/xterm',
+      '@xterm/addon-fit',
+      'socket.io-client',
+      'openapi-fetch',
+    ],
+  },
   server: {
     host: '127.0.0.1',
     proxy: {

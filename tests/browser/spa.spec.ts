@@ -154,6 +154,33 @@ describe('admin SPA in Chromium', () => {
     expect(tasks.items[0]?.config.command).toBe(TICKING_COMMAND);
   });
 
+  it('validates an HTTP task inline', async () => {
+    await page.goto(`${api.url}/tasks/new`);
+    await page.locator('[data-test=task-kind] label', { hasText: 'HTTP' }).click();
+    await page.fill('[data-test=task-name]', 'browser-health-check');
+    await page.fill('[data-test=task-url]', 'ftp://127.0.0.1/health');
+    await page.fill('[data-test=task-expected-status]', '200, abc');
+    await page.click('[data-test=save]');
+
+    await page.locator('.el-form-item__error', { hasText: 'An http:// or https:// URL' }).waitFor();
+    await page.locator('.el-form-item__error', { hasText: 'Status codes from 100 to 599' }).waitFor();
+    expect(page.url()).toBe(`${api.url}/tasks/new`);
+
+    await page.fill('[data-test=task-url]', 'http://127.0.0.1:9/health');
+    await page.fill('[data-test=task-expected-status]', '200, 204');
+    await page.click('[data-test=save]');
+    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+    const task = await api.expect<{ kind: string; config: { method: string; url: string; expectedStatus: number[] } }>(
+      200,
+      'GET',
+      `/api/tasks/${page.url().split('/').pop()!}`,
+    );
+    expect(task.kind).toBe('http');
+    expect(task.config.method).toBe('GET');
+    expect(task.config.url).toBe('http://127.0.0.1:9/health');
+    expect(task.config.expectedStatus).toEqual([200, 204]);
+  });
+
   it('creates a pipeline firing every ten seconds', async () => {
     await page.goto(`${api.url}/pipelines`);
     await page.click('[data-test=new-pipeline]');
@@ -279,6 +306,25 @@ describe('admin SPA in Chromium', () => {
 
     await choose(page, '[data-test=locale]', 'English');
     await page.locator('[data-nav="/"]', { hasText: 'Dashboard' }).waitFor();
+  });
+
+  it('labels and drains a node', async () => {
+    await page.goto(`${api.url}/nodes/${nodeId}`);
+    expect(await page.locator('[data-test=delete]').isDisabled()).toBe(true);
+    await page.click('[data-test=edit-labels]');
+    await page.click('[data-test=add-pair]');
+    await page.fill('[data-test=key]', 'role');
+    await page.fill('[data-test=value]', 'web');
+    await page.click('[data-test=save-labels]');
+    await page.locator('.el-tag', { hasText: 'role=web' }).waitFor();
+    const labelled = await api.expect<{ labels: Record<string, string> }>(200, 'GET', `/api/nodes/${nodeId}`);
+    expect(labelled.labels).toMatchObject({ role: 'web' });
+
+    await page.click('[data-test=drain]');
+    await page.locator('.el-message-box__btns .el-button--primary').click();
+    await page.locator('[data-test=node-status][data-status=draining]').waitFor();
+    await page.click('[data-test=undrain]');
+    await page.locator('[data-test=node-status][data-status=online]').waitFor();
   });
 
   it('keeps a screenshot of each page', async () => {

@@ -193,14 +193,17 @@ describe('StepEditor', () => {
     expect(editor.isValid()).toBe(false);
   });
 
-  it('hides editing controls when read-only', () => {
+  it('hides editing controls when read-only', async () => {
     const wrapper = render(steps('backup', 'upload'), { readonly: true });
+    await wrapper.get('[data-test=step-settings-0]').trigger('click');
 
     expect(wrapper.find('[data-test=step-handle]').exists()).toBe(false);
     expect(wrapper.find('[data-test=step-add]').exists()).toBe(false);
     expect(wrapper.find('[data-test=step-remove]').exists()).toBe(false);
     expect(wrapper.find('[data-test=step-up]').exists()).toBe(false);
     expect(wrapper.get('[data-test=step-task] input').attributes('disabled')).toBeDefined();
+    expect(wrapper.get('[data-test=step-timeout] input').attributes('disabled')).toBeDefined();
+    expect(wrapper.get('[data-test=step-settings]').find('form').exists()).toBe(false);
   });
 
   it('sends steps in the API shape', () => {
