@@ -179,6 +179,8 @@ export default {
     chooseTask: 'Choose a task',
     taskRequired: 'Choose the task this step runs',
     dragToReorder: 'Drag to reorder',
+    moveUp: 'Move up',
+    moveDown: 'Move down',
     summary: 'timeout {timeout} s, retries {retries}',
     settings: 'Settings',
     hideSettings: 'Hide settings',

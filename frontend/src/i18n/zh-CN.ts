@@ -181,6 +181,8 @@ const zhCN: typeof en = {
     chooseTask: '选择任务',
     taskRequired: '请选择该步骤要运行的任务',
     dragToReorder: '拖动以调整顺序',
+    moveUp: '上移',
+    moveDown: '下移',
     summary: '超时 {timeout} 秒，重试 {retries} 次',
     settings: '设置',
     hideSettings: '收起设置',
