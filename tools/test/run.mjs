@@ -26,6 +26,20 @@ function runStep(command, args) {
   }
 }
 
+/** Installs Debian's Chromium, which the browser tests drive, and a CJK font for Chinese pages. */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) {
+    return;
+  }
+  log('Chromium is missing; installing chromium and fonts-wqy-microhei with apt-get');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+  const result = spawnSync('apt-get', ['install', '-y', 'chromium', 'fonts-wqy-microhei'], { stdio: 'inherit', env });
+  if (result.status !== 0) {
+    throw new Error('Installing chromium failed; install it with apt-get install -y chromium and run the tests again');
+  }
+}
+
 async function main() {
   if (!existsSync(join(root, 'node_modules'))) {
     runStep('npm', ['ci']);
@@ -35,6 +49,7 @@ async function main() {
   log(`MariaDB on ${mysql.host}:${mysql.port} as ${mysql.user}; databases of this run start with ${runId}`);
 
   await ensureEtcdInstalled();
+  ensureChromium();
   const etcd = await startEtcd({ name: 'ects-test' });
   log(`etcd on ${etcd.endpoint}`);
 
