@@ -59,8 +59,10 @@ async function main() {
     runStep('npx', ['nx', 'run-many', '-t', 'build', '--output-style=static']);
 
     // Lint counts as one test, so a lint error fails the run and shows in the summary.
-    log('npx eslint .');
-    lintFailed = spawnSync('npx', ['eslint', '.'], { cwd: root, stdio: 'inherit' }).status !== 0;
+    log('npx eslint . && npm run lint -w @ects/frontend');
+    lintFailed =
+      spawnSync('npx', ['eslint', '.'], { cwd: root, stdio: 'inherit' }).status !== 0 ||
+      spawnSync('npm', ['run', 'lint', '-w', '@ects/frontend'], { cwd: root, stdio: 'inherit' }).status !== 0;
 
     mkdirSync(resultsDir, { recursive: true });
     rmSync(resultsFile, { force: true });
