@@ -12,6 +12,7 @@ import { createValidationPipe } from './infra/http/validation';
 import { ApiMetrics } from './infra/metrics/api-metrics';
 import { httpMetricsMiddleware } from './infra/metrics/http-metrics.middleware';
 import { buildOpenApiDocument, serveOpenApi } from './infra/openapi/openapi';
+import { EctsIoAdapter } from './infra/websocket/io.adapter';
 import { RedisIoAdapter } from './infra/websocket/redis-io.adapter';
 
 /** Builds the API application with its HTTP pipeline; the caller decides when and where it listens. */
@@ -29,6 +30,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     const adapter = new RedisIoAdapter(app, config.redisUrl, `ects${config.etcd.namespace}`);
     await adapter.connect();
     app.useWebSocketAdapter(adapter);
+  } else {
+    app.useWebSocketAdapter(new EctsIoAdapter(app));
   }
   app.useBodyParser('json', { limit: config.bodyLimitBytes });
   app.use(bodyErrorHandler);

@@ -440,6 +440,39 @@ describe('API coordination through etcd', () => {
       expect(stored.find((row) => row.stream === 'system')?.chunk).toMatch(/2048 bytes dropped/);
     });
 
+    it('accepts a batch of several megabytes of output', async () => {
+      const runId = uuidv7();
+      const now = new Date().toISOString();
+      const task = { id: uuidv7(), name: 'big', kind: 'shell' as const, config: { command: 'yes' } };
+      const chunk = 'y\n'.repeat(8_000);
+      const chunks = Array.from({ length: 200 }, (_, sequence) => ({
+        sequence,
+        stream: 'stdout' as const,
+        data: chunk,
+      }));
+
+      const ack = await send([
+        {
+          seq: 30,
+          event: {
+            type: 'run.started',
+            runId,
+            pipelineId: uuidv7(),
+            pipelineName: 'big',
+            pipelineVersion: 1,
+            trigger: 'schedule',
+            triggeredBy: null,
+            scheduledAt: now,
+            startedAt: now,
+            steps: [{ position: 0, role: 'step', task }],
+          },
+        },
+        { seq: 31, event: { type: 'step.output', runId, position: 0, chunks } },
+      ]);
+
+      expect(ack).toEqual({ ok: true, ackedSeq: 31 });
+    });
+
     it('streams output to a browser following the run', async () => {
       const runId = uuidv7();
       const now = new Date().toISOString();

@@ -112,6 +112,8 @@ export class Etcd3Coordination implements Coordination {
       dialTimeout: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
       defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
       faultHandling: etcdFaultHandling(),
+      // A node with thousands of assignments reads more than gRPC's default 4 MiB in one range.
+      grpcOptions: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
       ...(options.auth ? { auth: { username: options.auth.username, password: options.auth.password } } : {}),
       ...(options.caCertificate ? { credentials: { rootCertificate: options.caCertificate } } : {}),
     });

@@ -36,7 +36,7 @@ const MAX_BATCH = 5_000;
  * The `/agents` namespace. An agent authenticates with its node id and credential in the handshake,
  * then sends its spooled events in batches and gets the last stored sequence number back.
  */
-@WebSocketGateway({ namespace: AGENT_NAMESPACE, maxHttpBufferSize: 16 * 1024 * 1024 })
+@WebSocketGateway({ namespace: AGENT_NAMESPACE })
 export class AgentsGateway implements OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(AgentsGateway.name);
 

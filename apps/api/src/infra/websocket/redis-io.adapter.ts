@@ -1,8 +1,9 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
-import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { createClient } from 'redis';
 import type { Server, ServerOptions } from 'socket.io';
+
+import { EctsIoAdapter } from './io.adapter';
 
 type RedisClient = ReturnType<typeof createClient>;
 
@@ -12,7 +13,7 @@ type RedisClient = ReturnType<typeof createClient>;
  * which is high-volume and disposable (the database keeps the record), where etcd would keep every
  * message in its history and hit its space quota.
  */
-export class RedisIoAdapter extends IoAdapter {
+export class RedisIoAdapter extends EctsIoAdapter {
   private readonly relayLogger = new Logger(RedisIoAdapter.name);
   private adapterConstructor: ReturnType<typeof createAdapter> | null = null;
   private readonly clients: RedisClient[] = [];
