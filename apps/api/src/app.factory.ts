@@ -51,7 +51,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
-/** Answers body-parser failures (too large, malformed JSON) with the same JSON error body as every route. */
+/** Responds to body-parser failures (too large, malformed JSON) with the same JSON error body as every route. */
 function bodyErrorHandler(error: unknown, _request: Request, response: Response, next: NextFunction): void {
   const status = (error as { status?: number } | null)?.status;
   if (status === 413) {

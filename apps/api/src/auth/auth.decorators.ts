@@ -14,7 +14,7 @@ export const Public = (): MethodDecorator & ClassDecorator =>
 
 /**
  * Requires at least `role` (viewer < operator < admin), and documents it in OpenAPI: the bearer
- * security scheme, the 401 and 403 answers, and an `x-roles` list of the roles allowed.
+ * security scheme, the 401 and 403 responses, and an `x-roles` list of the roles allowed.
  */
 export function Roles(role: Role): MethodDecorator & ClassDecorator {
   const allowed =

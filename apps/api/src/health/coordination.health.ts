@@ -6,7 +6,7 @@ import { COORDINATION } from '../infra/coordination/coordination.token';
 
 const TIMEOUT_MS = 2_000;
 
-/** Reports whether etcd (or the in-process adapter) answers a read within two seconds. */
+/** Reports whether etcd (or the in-process adapter) returns a read within two seconds. */
 @Injectable()
 export class CoordinationHealthIndicator {
   constructor(
@@ -18,7 +18,7 @@ export class CoordinationHealthIndicator {
     const indicator = this.indicators.check(key);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+      timer = setTimeout(() => reject(new Error(`read timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
     });
 
     try {

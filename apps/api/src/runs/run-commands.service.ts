@@ -168,7 +168,7 @@ export class RunCommandsService {
     return [...nodes].sort((a, b) => (running.get(a.id) ?? 0) - (running.get(b.id) ?? 0))[0];
   }
 
-  /** A lease without keep-alive, so a command nobody acts on expires by itself. */
+  /** A lease without keep-alive, so a command no agent acts on expires by itself. */
   private async commandLease() {
     try {
       return await this.coordination.grantLease(COMMAND_TTL_SECONDS, { keepAlive: false });

@@ -1,4 +1,4 @@
-/** Reads a value until `accept` holds or the time is up, then returns the last value read. */
+/** Reads a value until `accept` returns true or the time is up, then returns the last value read. */
 export async function eventually<T>(
   read: () => Promise<T>,
   accept: (value: T) => boolean,

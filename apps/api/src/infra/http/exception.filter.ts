@@ -9,7 +9,7 @@ const UNIQUE_VIOLATION_CODES = new Set(['ER_DUP_ENTRY', 'SQLITE_CONSTRAINT_UNIQU
 const FOREIGN_KEY_CODES = new Set(['ER_ROW_IS_REFERENCED_2', 'ER_NO_REFERENCED_ROW_2', 'SQLITE_CONSTRAINT_FOREIGNKEY']);
 
 /**
- * Turns every error into the JSON error body. Errors from code that knows no HTTP are mapped here:
+ * Turns every error into the JSON error body. Errors from code without HTTP types are mapped here:
  * cron errors to 400, unique and foreign-key violations to 409, anything else to a logged 500.
  */
 @Catch()
